@@ -1,0 +1,42 @@
+//! Executes a plan on the CPU: nodes in order, each kernel parallel inside
+//! (rayon), frame buffers reused per slot across nodes and frames.
+
+use crate::frame::{Frame, Size};
+use crate::graph::{Plan, Source};
+use crate::ops::FrameCtx;
+
+/// The CPU backend; keeps its slot buffers between frames.
+#[derive(Debug, Default)]
+pub struct CpuBackend {
+    slots: Vec<Frame>,
+}
+
+impl CpuBackend {
+    /// Runs every node on `input` and returns the frames of `plan.reads`.
+    pub fn run(&mut self, plan: &Plan, sizes: &[Size], input: &Frame, frame: u32) -> Vec<Frame> {
+        self.slots
+            .resize_with(plan.slots, || Frame::new(Size::new(0, 0)));
+        for (i, node) in plan.nodes.iter().enumerate() {
+            let mut out =
+                std::mem::replace(&mut self.slots[node.slot], Frame::new(Size::new(0, 0)));
+            out.reshape(sizes[i]);
+            let inputs: Vec<&Frame> = node
+                .inputs
+                .iter()
+                .map(|src| match *src {
+                    Source::Input => input,
+                    Source::Node(j) => &self.slots[plan.nodes[j].slot],
+                })
+                .collect();
+            let ctx = FrameCtx {
+                key: node.key(frame),
+            };
+            node.op.run_cpu(&ctx, &inputs, &mut out);
+            self.slots[node.slot] = out;
+        }
+        plan.reads
+            .iter()
+            .map(|(n, _)| self.slots[plan.nodes[*n].slot].clone())
+            .collect()
+    }
+}

@@ -1,0 +1,476 @@
+//! Executes a plan with wgpu compute shaders. One device per engine; shader
+//! modules and pipelines built once and cached; per frame, one upload per
+//! input, every pass of every node recorded into one command encoder, and
+//! one readback for all requested frames. Frame buffers are per plan slot
+//! and scratch buffers per scratch index, both kept and grown across frames.
+
+pub mod shaders;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::frame::{Frame, Size};
+use crate::graph::{Plan, Source};
+use crate::ops::{Binding, FrameCtx, GpuWork};
+
+/// Why the GPU backend could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("no GPU adapter found{0}")]
+    NoAdapter(&'static str),
+    #[error("cannot open the GPU device: {0}")]
+    Device(String),
+    #[error("GPU error: {0}")]
+    Wgpu(String),
+    #[error("{what} needs a {bytes}-byte GPU buffer; this device allows {limit}")]
+    TooLarge {
+        what: String,
+        bytes: u64,
+        limit: u64,
+    },
+}
+
+/// The adapter found, and whether it is a software rasterizer.
+pub struct Found {
+    pub adapter: wgpu::Adapter,
+    pub software: bool,
+}
+
+/// The best adapter: discrete, then integrated, virtual, other; a CPU
+/// (software) adapter only when `allow_software`.
+pub fn find_adapter(allow_software: bool) -> Option<Found> {
+    let backends = wgpu::Backends::PRIMARY;
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends,
+        flags: wgpu::InstanceFlags::empty().with_env(),
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    let rank = |t: wgpu::DeviceType| match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    };
+    pollster::block_on(instance.enumerate_adapters(backends))
+        .into_iter()
+        .filter(|a| {
+            let compute = a
+                .get_downlevel_capabilities()
+                .flags
+                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+            compute && (allow_software || a.get_info().device_type != wgpu::DeviceType::Cpu)
+        })
+        .min_by_key(|a| rank(a.get_info().device_type))
+        .map(|adapter| Found {
+            software: adapter.get_info().device_type == wgpu::DeviceType::Cpu,
+            adapter,
+        })
+}
+
+/// A frame-sized buffer's bytes.
+fn frame_bytes(size: Size) -> u64 {
+    size.pixels() as u64 * 4
+}
+
+/// The GPU backend.
+pub struct GpuBackend {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    pipelines: HashMap<(&'static str, &'static str), wgpu::ComputePipeline>,
+    slots: Vec<Option<wgpu::Buffer>>,
+    scratch: Vec<Option<wgpu::Buffer>>,
+    uniforms: Option<wgpu::Buffer>,
+    data: Option<wgpu::Buffer>,
+    readback: Option<wgpu::Buffer>,
+    uncaptured: Arc<Mutex<Vec<String>>>,
+}
+
+/// Where a uniform or data blob landed in its arena.
+#[derive(Clone, Copy)]
+struct Span {
+    offset: u64,
+    size: u64,
+}
+
+/// Appends `bytes` at the next multiple of `align`.
+fn push_aligned(arena: &mut Vec<u8>, bytes: &[u8], align: u64) -> Span {
+    let offset = (arena.len() as u64).next_multiple_of(align);
+    arena.resize(offset as usize, 0);
+    arena.extend_from_slice(bytes);
+    // Bindings must not be empty and storage sizes are multiples of 4.
+    let size = (bytes.len() as u64).max(4).next_multiple_of(4);
+    arena.resize((offset + size) as usize, 0);
+    Span { offset, size }
+}
+
+impl GpuBackend {
+    /// Opens a device on `found`, asking for the adapter's own limits so that
+    /// large frames fit in one storage buffer.
+    pub fn new(found: Found) -> Result<Self, GpuError> {
+        let adapter = found.adapter;
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("stillgraph"),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device(e.to_string()))?;
+        let uncaptured = Arc::new(Mutex::new(Vec::new()));
+        let sink = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut errors) = sink.lock() {
+                errors.push(e.to_string());
+            }
+        }));
+        Ok(Self {
+            device,
+            queue,
+            info: adapter.get_info(),
+            limits,
+            pipelines: HashMap::new(),
+            slots: Vec::new(),
+            scratch: Vec::new(),
+            uniforms: None,
+            data: None,
+            readback: None,
+            uncaptured,
+        })
+    }
+
+    /// Adapter name and graphics API, e.g. "NVIDIA H100 80GB HBM3 (Vulkan)".
+    pub fn describe(&self) -> String {
+        format!("{} ({:?})", self.info.name, self.info.backend)
+    }
+
+    /// Runs `f` in a validation error scope; any error wgpu reports becomes ours.
+    fn checked<T>(&self, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let value = f();
+        match pollster::block_on(scope.pop()) {
+            Some(e) => Err(GpuError::Wgpu(e.to_string())),
+            None => Ok(value),
+        }
+    }
+
+    /// Builds (once) the pipeline of a shader entry point.
+    fn prepare(&mut self, shader: &'static str, entry: &'static str) -> Result<(), GpuError> {
+        if self.pipelines.contains_key(&(shader, entry)) {
+            return Ok(());
+        }
+        let source = shaders::module_source(shader)
+            .ok_or_else(|| GpuError::Wgpu(format!("no shader named {shader}")))?;
+        let pipeline = self.checked(|| {
+            let module = self
+                .device
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(shader),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                });
+            self.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+        })?;
+        self.pipelines.insert((shader, entry), pipeline);
+        Ok(())
+    }
+
+    /// A buffer of at least `bytes`, kept from earlier frames when it fits.
+    fn ensure(
+        device: &wgpu::Device,
+        limits: &wgpu::Limits,
+        slot: &mut Option<wgpu::Buffer>,
+        bytes: u64,
+        usage: wgpu::BufferUsages,
+        what: &str,
+    ) -> Result<(), GpuError> {
+        let bytes = bytes.max(16).next_multiple_of(16);
+        let limit = if usage.contains(wgpu::BufferUsages::STORAGE) {
+            u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size)
+        } else {
+            limits.max_buffer_size
+        };
+        if bytes > limit {
+            return Err(GpuError::TooLarge {
+                what: what.to_string(),
+                bytes,
+                limit,
+            });
+        }
+        if slot.as_ref().is_none_or(|b| b.size() < bytes) {
+            *slot = Some(device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(what),
+                size: bytes,
+                usage,
+                mapped_at_creation: false,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Runs every node on `input` and returns the frames of `plan.reads`.
+    pub fn run(
+        &mut self,
+        plan: &Plan,
+        sizes: &[Size],
+        input: &Frame,
+        frame: u32,
+    ) -> Result<Vec<Frame>, GpuError> {
+        let storage = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST
+            | wgpu::BufferUsages::COPY_SRC;
+
+        // What every node will dispatch this frame.
+        let works: Vec<GpuWork> = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                let ins: Vec<Size> = node
+                    .inputs
+                    .iter()
+                    .map(|s| plan.size_of(*s, input.size(), sizes))
+                    .collect();
+                node.op.gpu(
+                    &FrameCtx {
+                        key: node.key(frame),
+                    },
+                    &ins,
+                    sizes[i],
+                )
+            })
+            .collect();
+        for pass in works.iter().flat_map(|w| &w.passes) {
+            self.prepare(pass.shader, pass.entry)?;
+        }
+
+        // Frame and scratch buffers, sized for the largest user of each.
+        let mut slot_bytes = vec![0u64; plan.slots];
+        slot_bytes[plan.input_slot] = frame_bytes(input.size());
+        for (node, size) in plan.nodes.iter().zip(sizes) {
+            slot_bytes[node.slot] = slot_bytes[node.slot].max(frame_bytes(*size));
+        }
+        self.slots.resize_with(plan.slots, || None);
+        for (i, bytes) in slot_bytes.iter().enumerate() {
+            Self::ensure(
+                &self.device,
+                &self.limits,
+                &mut self.slots[i],
+                *bytes,
+                storage,
+                "a frame",
+            )?;
+        }
+        let scratch_count = works.iter().map(|w| w.scratch.len()).max().unwrap_or(0);
+        self.scratch
+            .resize_with(self.scratch.len().max(scratch_count), || None);
+        for (k, slot) in self.scratch.iter_mut().enumerate().take(scratch_count) {
+            let bytes = works
+                .iter()
+                .filter_map(|w| w.scratch.get(k))
+                .max()
+                .copied()
+                .unwrap_or(0);
+            Self::ensure(
+                &self.device,
+                &self.limits,
+                slot,
+                bytes,
+                storage,
+                "an op's scratch image",
+            )?;
+        }
+
+        // Uniform and data blobs of every pass, each in one arena.
+        let (mut uni, mut dat) = (Vec::new(), Vec::new());
+        let ua = u64::from(self.limits.min_uniform_buffer_offset_alignment);
+        let sa = u64::from(self.limits.min_storage_buffer_offset_alignment);
+        let spans: Vec<Vec<Option<Span>>> = works
+            .iter()
+            .flat_map(|w| &w.passes)
+            .map(|pass| {
+                pass.bindings
+                    .iter()
+                    .map(|(_, b)| match b {
+                        Binding::Uniform(bytes) => Some(push_aligned(&mut uni, bytes, ua)),
+                        Binding::Data(bytes) => Some(push_aligned(&mut dat, bytes, sa)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let uniform_usage = wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST;
+        Self::ensure(
+            &self.device,
+            &self.limits,
+            &mut self.uniforms,
+            uni.len() as u64,
+            uniform_usage,
+            "uniforms",
+        )?;
+        Self::ensure(
+            &self.device,
+            &self.limits,
+            &mut self.data,
+            dat.len() as u64,
+            storage,
+            "op tables",
+        )?;
+        let read_bytes: Vec<u64> = plan
+            .reads
+            .iter()
+            .map(|(n, _)| frame_bytes(sizes[*n]))
+            .collect();
+        let map_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
+        Self::ensure(
+            &self.device,
+            &self.limits,
+            &mut self.readback,
+            read_bytes.iter().sum(),
+            map_usage,
+            "readback",
+        )?;
+
+        let (uniforms, data, readback) = match (&self.uniforms, &self.data, &self.readback) {
+            (Some(u), Some(d), Some(r)) => (u, d, r),
+            _ => return Err(GpuError::Wgpu("arena buffers missing".into())),
+        };
+        let buffer = |slot: &Option<wgpu::Buffer>| slot.as_ref().expect("ensured above").clone();
+        let slots: Vec<wgpu::Buffer> = self.slots.iter().map(buffer).collect();
+        let scratch: Vec<wgpu::Buffer> = self
+            .scratch
+            .iter()
+            .take(scratch_count)
+            .map(buffer)
+            .collect();
+
+        let device = &self.device;
+        let queue = &self.queue;
+        let pipelines = &self.pipelines;
+        let result = self.checked(|| {
+            queue.write_buffer(
+                &slots[plan.input_slot],
+                0,
+                bytemuck::cast_slice(input.pixels()),
+            );
+            if !uni.is_empty() {
+                queue.write_buffer(uniforms, 0, &uni);
+            }
+            if !dat.is_empty() {
+                queue.write_buffer(data, 0, &dat);
+            }
+
+            let mut groups = Vec::new();
+            let mut span_of_pass = spans.iter();
+            for (i, (node, work)) in plan.nodes.iter().zip(&works).enumerate() {
+                let frame_of = |src: Source| match src {
+                    Source::Input => (plan.input_slot, input.size()),
+                    Source::Node(j) => (plan.nodes[j].slot, sizes[j]),
+                };
+                for pass in &work.passes {
+                    let pass_spans = span_of_pass.next().expect("one span list per pass");
+                    let entries: Vec<wgpu::BindGroupEntry> = pass
+                        .bindings
+                        .iter()
+                        .zip(pass_spans)
+                        .map(|((binding, b), span)| {
+                            let (buf, offset, size) = match (b, span) {
+                                (Binding::Uniform(_), Some(s)) => (uniforms, s.offset, s.size),
+                                (Binding::Data(_), Some(s)) => (data, s.offset, s.size),
+                                (Binding::Input(k), _) => {
+                                    let (slot, size) = frame_of(node.inputs[*k]);
+                                    (&slots[slot], 0, frame_bytes(size))
+                                }
+                                (Binding::Output, _) => {
+                                    (&slots[node.slot], 0, frame_bytes(sizes[i]))
+                                }
+                                (Binding::Scratch(k), _) => (&scratch[*k], 0, work.scratch[*k]),
+                                _ => unreachable!("blobs always get a span"),
+                            };
+                            wgpu::BindGroupEntry {
+                                binding: *binding,
+                                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                    buffer: buf,
+                                    offset,
+                                    size: wgpu::BufferSize::new(size),
+                                }),
+                            }
+                        })
+                        .collect();
+                    let pipeline = &pipelines[&(pass.shader, pass.entry)];
+                    let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some(pass.entry),
+                        layout: &pipeline.get_bind_group_layout(0),
+                        entries: &entries,
+                    });
+                    groups.push((pipeline, group, pass.workgroups));
+                }
+            }
+
+            let mut encoder = device.create_command_encoder(&Default::default());
+            {
+                let mut cpass = encoder.begin_compute_pass(&Default::default());
+                for (pipeline, group, [x, y, z]) in &groups {
+                    cpass.set_pipeline(pipeline);
+                    cpass.set_bind_group(0, group, &[]);
+                    cpass.dispatch_workgroups(*x, *y, *z);
+                }
+            }
+            let mut offset = 0;
+            for ((n, _), bytes) in plan.reads.iter().zip(&read_bytes) {
+                encoder.copy_buffer_to_buffer(
+                    &slots[plan.nodes[*n].slot],
+                    0,
+                    readback,
+                    offset,
+                    *bytes,
+                );
+                offset += bytes;
+            }
+            queue.submit([encoder.finish()]);
+        });
+        result?;
+
+        let total: u64 = read_bytes.iter().sum();
+        let slice = readback.slice(..total);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Wgpu(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| GpuError::Wgpu(e.to_string()))?
+            .map_err(|e| GpuError::Wgpu(e.to_string()))?;
+        let frames = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Wgpu(e.to_string()))?;
+            let words: &[u32] = bytemuck::cast_slice(&view);
+            let mut offset = 0;
+            plan.reads
+                .iter()
+                .map(|(n, _)| {
+                    let size = sizes[*n];
+                    let px = words[offset..offset + size.pixels()].to_vec();
+                    offset += size.pixels();
+                    Frame::from_pixels(size, px).expect("sized by the plan")
+                })
+                .collect()
+        };
+        readback.unmap();
+        if let Some(e) = self.uncaptured.lock().ok().and_then(|mut v| v.pop()) {
+            return Err(GpuError::Wgpu(e));
+        }
+        Ok(frames)
+    }
+}

@@ -1,0 +1,36 @@
+//! The WGSL sources, compiled into the binary. Each op shader is prefixed
+//! with the shared pieces in `shaders/lib/` (WGSL has no includes).
+
+/// Shared pieces every module gets, in this order.
+pub const LIB: &[(&str, &str)] = &[
+    (
+        "lib/pack.wgsl",
+        include_str!("../../../shaders/lib/pack.wgsl"),
+    ),
+    (
+        "lib/rng.wgsl",
+        include_str!("../../../shaders/lib/rng.wgsl"),
+    ),
+];
+
+/// Every op shader, by the name passes use (`shaders/<name>.wgsl`).
+pub const SHADERS: &[(&str, &str)] = &[
+    (
+        "blur_gaussian",
+        include_str!("../../../shaders/blur_gaussian.wgsl"),
+    ),
+    ("resize", include_str!("../../../shaders/resize.wgsl")),
+    (
+        "saturation",
+        include_str!("../../../shaders/saturation.wgsl"),
+    ),
+];
+
+/// The full module source for a shader name: the library, then the shader.
+pub fn module_source(name: &str) -> Option<String> {
+    let (_, body) = SHADERS.iter().find(|(n, _)| *n == name)?;
+    let mut src: String = LIB.iter().map(|(_, s)| *s).collect::<Vec<_>>().join("\n");
+    src.push('\n');
+    src.push_str(body);
+    Some(src)
+}

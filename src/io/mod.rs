@@ -1,0 +1,337 @@
+//! Files in and out: input discovery, decoding into frames (gray and alpha
+//! remembered), encoding back, and atomic writes.
+
+pub mod batch;
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use image::{DynamicImage, ImageReader};
+
+use crate::frame::{Frame, Size};
+use crate::ops::resize::MAX_SIDE;
+
+/// The colour layout a frame came in with, restored on encode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorKind {
+    Gray,
+    GrayAlpha,
+    Rgb,
+    Rgba,
+}
+
+impl ColorKind {
+    fn of(image: &DynamicImage) -> Self {
+        match (image.color().has_color(), image.color().has_alpha()) {
+            (false, false) => ColorKind::Gray,
+            (false, true) => ColorKind::GrayAlpha,
+            (true, false) => ColorKind::Rgb,
+            (true, true) => ColorKind::Rgba,
+        }
+    }
+}
+
+/// An output image format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Png,
+    /// Baseline JPEG at quality 95; alpha is dropped.
+    Jpeg,
+    /// Lossless WebP.
+    Webp,
+    Bmp,
+    Tiff,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Jpeg => "jpg",
+            Format::Webp => "webp",
+            Format::Bmp => "bmp",
+            Format::Tiff => "tiff",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "png" => Ok(Format::Png),
+            "jpg" | "jpeg" => Ok(Format::Jpeg),
+            "webp" => Ok(Format::Webp),
+            "bmp" => Ok(Format::Bmp),
+            "tif" | "tiff" => Ok(Format::Tiff),
+            other => Err(format!(
+                "unknown format \"{other}\" (allowed: png, jpeg, webp, bmp, tiff)"
+            )),
+        }
+    }
+}
+
+/// Why a file could not be found, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    #[error("{path}: cannot decode: {source}")]
+    Decode {
+        path: PathBuf,
+        source: image::ImageError,
+    },
+    #[error("{path}: cannot encode: {source}")]
+    Encode {
+        path: PathBuf,
+        source: image::ImageError,
+    },
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no images match {0} (looked for files ending in {exts})", exts = EXTENSIONS.join(", "))]
+    NoMatch(String),
+    #[error("bad glob pattern {pattern}: {message}")]
+    Pattern { pattern: String, message: String },
+    #[error("inputs {0} and {1} would write the same output name")]
+    SameStem(PathBuf, PathBuf),
+}
+
+/// File endings taken from directories and glob patterns.
+pub const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"];
+
+fn is_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Expands inputs: a directory gives its image files (sorted), a pattern
+/// with `*`, `?` or `[` its matches (sorted), anything else is a file.
+/// Inputs whose stems collide are refused, since outputs are named by stem.
+pub fn discover(inputs: &[String]) -> Result<Vec<PathBuf>, IoError> {
+    let mut found = Vec::new();
+    for input in inputs {
+        let path = PathBuf::from(input);
+        let mut matches: Vec<PathBuf> = if path.is_dir() {
+            fs::read_dir(&path)
+                .map_err(|source| IoError::File {
+                    path: path.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_image(p))
+                .collect()
+        } else if input.contains(['*', '?', '[']) {
+            glob::glob(input)
+                .map_err(|e| IoError::Pattern {
+                    pattern: input.clone(),
+                    message: e.to_string(),
+                })?
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file() && is_image(p))
+                .collect()
+        } else {
+            vec![path]
+        };
+        if matches.is_empty() {
+            return Err(IoError::NoMatch(input.clone()));
+        }
+        matches.sort();
+        found.extend(matches);
+    }
+    for (i, a) in found.iter().enumerate() {
+        if let Some(b) = found[..i].iter().find(|b| b.file_stem() == a.file_stem()) {
+            return Err(IoError::SameStem(b.clone(), a.clone()));
+        }
+    }
+    Ok(found)
+}
+
+/// A decoded image as a frame, with the layout to restore.
+pub fn to_frame(image: &DynamicImage) -> (Frame, ColorKind) {
+    let rgba = image.to_rgba8();
+    let size = Size::new(rgba.width(), rgba.height());
+    let frame = Frame::from_rgba8(size, rgba.as_raw()).expect("RgbaImage is width*height*4 bytes");
+    (frame, ColorKind::of(image))
+}
+
+/// A frame back as an image of its original layout. Gray comes back through
+/// ITU-R 601 luma (Pillow's `convert("L")`), exact for frames that stayed gray.
+pub fn from_frame(frame: &Frame, kind: ColorKind) -> DynamicImage {
+    let (w, h) = (frame.width(), frame.height());
+    let bytes = frame.to_rgba8();
+    let luma = |p: &[u8]| {
+        ((u32::from(p[0]) * 19595 + u32::from(p[1]) * 38470 + u32::from(p[2]) * 7471 + 0x8000)
+            >> 16) as u8
+    };
+    let px = bytes.chunks_exact(4);
+    let raw: Vec<u8> = match kind {
+        ColorKind::Gray => px.map(luma).collect(),
+        ColorKind::GrayAlpha => px.flat_map(|p| [luma(p), p[3]]).collect(),
+        ColorKind::Rgb => px.flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        ColorKind::Rgba => bytes.clone(),
+    };
+    let bad = "raw buffer sized for the layout";
+    match kind {
+        ColorKind::Gray => {
+            DynamicImage::ImageLuma8(image::ImageBuffer::from_raw(w, h, raw).expect(bad))
+        }
+        ColorKind::GrayAlpha => {
+            DynamicImage::ImageLumaA8(image::ImageBuffer::from_raw(w, h, raw).expect(bad))
+        }
+        ColorKind::Rgb => {
+            DynamicImage::ImageRgb8(image::ImageBuffer::from_raw(w, h, raw).expect(bad))
+        }
+        ColorKind::Rgba => {
+            DynamicImage::ImageRgba8(image::ImageBuffer::from_raw(w, h, raw).expect(bad))
+        }
+    }
+}
+
+fn limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(2 << 30);
+    limits
+}
+
+/// Decodes an image file (format from its content) within size limits.
+pub fn decode_file(path: &Path) -> Result<DynamicImage, IoError> {
+    let file = |source| IoError::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let decode = |source| IoError::Decode {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = ImageReader::open(path)
+        .map_err(file)?
+        .with_guessed_format()
+        .map_err(file)?;
+    reader.limits(limits());
+    reader.decode().map_err(decode)
+}
+
+/// Decodes an image held in memory; `name` labels errors.
+pub fn decode_bytes(bytes: &[u8], name: &Path) -> Result<DynamicImage, IoError> {
+    let decode = |source| IoError::Decode {
+        path: name.to_path_buf(),
+        source,
+    };
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|source| IoError::File {
+            path: name.to_path_buf(),
+            source,
+        })?;
+    reader.limits(limits());
+    reader.decode().map_err(decode)
+}
+
+/// Writes `image` to `path` atomically: into a temporary file beside it,
+/// then renamed into place, so a killed run leaves no partial image.
+pub fn write_atomic(image: &DynamicImage, path: &Path, format: Format) -> Result<(), IoError> {
+    let file_err = |source| IoError::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let encode_err = |source| IoError::Encode {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(file_err)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut out = BufWriter::new(fs::File::create(&tmp).map_err(file_err)?);
+        match format {
+            Format::Jpeg => {
+                let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
+                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
+                    .encode_image(&rgb)
+                    .map_err(encode_err)?
+            }
+            Format::Png => image
+                .write_to(&mut out, image::ImageFormat::Png)
+                .map_err(encode_err)?,
+            Format::Webp => image
+                .write_to(&mut out, image::ImageFormat::WebP)
+                .map_err(encode_err)?,
+            Format::Bmp => image
+                .write_to(&mut out, image::ImageFormat::Bmp)
+                .map_err(encode_err)?,
+            Format::Tiff => image
+                .write_to(&mut out, image::ImageFormat::Tiff)
+                .map_err(encode_err)?,
+        }
+        out.flush().map_err(file_err)?;
+        fs::rename(&tmp, path).map_err(file_err)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gray_and_alpha_survive_a_frame_round_trip() {
+        let gray = DynamicImage::ImageLumaA8(image::ImageBuffer::from_fn(3, 2, |x, y| {
+            image::LumaA([(x * 40 + y) as u8, 200 - x as u8])
+        }));
+        let (frame, kind) = to_frame(&gray);
+        assert_eq!(kind, ColorKind::GrayAlpha);
+        assert_eq!(from_frame(&frame, kind), gray);
+    }
+
+    #[test]
+    fn atomic_write_leaves_only_the_final_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/out.png");
+        let img = DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
+        write_atomic(&img, &path, Format::Png).unwrap();
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["out.png"]);
+    }
+
+    #[test]
+    fn discovery_expands_directories_and_refuses_stem_clashes() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.png", "a.jpg", "notes.txt"] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let found = discover(&[dir.path().display().to_string()]).unwrap();
+        let names: Vec<_> = found
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a.jpg", "b.png"]);
+        fs::write(dir.path().join("a.png"), b"x").unwrap();
+        assert!(matches!(
+            discover(&[dir.path().display().to_string()]),
+            Err(IoError::SameStem(..))
+        ));
+        let pattern = dir.path().join("*.gif").display().to_string();
+        assert!(matches!(discover(&[pattern]), Err(IoError::NoMatch(_))));
+    }
+}

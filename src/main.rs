@@ -1,0 +1,216 @@
+//! The `stillgraph` command: argument parsing, messages and exit codes. The
+//! work is all in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use stillgraph::io::batch::{BatchOptions, Event, Input, run_batch};
+use stillgraph::io::{Format, discover};
+use stillgraph::ops::OPS;
+use stillgraph::{Backend, Engine, Keep, Pipeline, Size, compile};
+
+/// The image `run` uses when given no input: a public-domain photograph
+/// (see assets/LICENSES.md), built into the binary so it works anywhere.
+const BUNDLED: (&str, &[u8]) = ("coffee.png", include_bytes!("../assets/coffee.png"));
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Degrade images on purpose: RON pipelines on the GPU or the CPU"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a pipeline over images (files, directories, glob patterns).
+    Run {
+        pipeline: PathBuf,
+        /// Input images; without any, a bundled photograph (coffee.png).
+        #[arg(short, long = "input")]
+        inputs: Vec<String>,
+        /// Output directory.
+        #[arg(short, long = "output", default_value = "out")]
+        out: PathBuf,
+        /// auto: a hardware GPU if there is one, else the CPU; gpu: also a
+        /// software adapter (llvmpipe); cpu: the CPU backend.
+        #[arg(long, default_value = "auto")]
+        backend: Backend,
+        /// png, jpeg, webp, bmp or tiff.
+        #[arg(long, default_value = "png")]
+        format: Format,
+        /// Also write every step's frame under OUT/<step>/.
+        #[arg(long)]
+        save_intermediate: bool,
+    },
+    /// Validate a pipeline without running it.
+    Check { pipeline: PathBuf },
+    /// Print the compiled graph: nodes, sizes and buffer slots.
+    Plan {
+        pipeline: PathBuf,
+        /// Print Graphviz DOT instead.
+        #[arg(long)]
+        dot: bool,
+        /// Input size for the sizes shown, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
+        size: Size,
+    },
+    /// List every op with its parameters, types, defaults and allowed values.
+    Ops,
+}
+
+fn parse_size(s: &str) -> Result<Size, String> {
+    let (w, h) = s
+        .split_once('x')
+        .ok_or("expected WIDTHxHEIGHT, e.g. 1920x1080")?;
+    let side = |v: &str| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|&v| v > 0)
+            .ok_or(format!("bad side {v:?}"))
+    };
+    Ok(Size::new(side(w)?, side(h)?))
+}
+
+/// Exit codes: 0 all done, 1 some frames failed, 2 nothing could run.
+const SOME_FAILED: u8 = 1;
+const UNUSABLE: u8 = 2;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("stillgraph=info,wgpu=error,naga=error"),
+    )
+    .format_timestamp(None)
+    .format_target(false)
+    .init();
+    match run(Cli::parse().command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(UNUSABLE)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Check { pipeline } => {
+            let p = Pipeline::from_file(&pipeline).map_err(|e| e.to_string())?;
+            println!("{}: ok ({} steps)", pipeline.display(), p.steps.len());
+        }
+        Command::Plan {
+            pipeline,
+            dot,
+            size,
+        } => {
+            let p = Pipeline::from_file(&pipeline).map_err(|e| e.to_string())?;
+            let plan = compile(&p, Keep::Outputs).map_err(|e| e.to_string())?;
+            if dot {
+                print!("{}", plan.dot());
+            } else {
+                print!("{}", plan.describe(size));
+            }
+        }
+        Command::Ops => print_ops(),
+        Command::Run {
+            pipeline,
+            inputs,
+            out,
+            backend,
+            format,
+            save_intermediate,
+        } => return run_pipeline(&pipeline, &inputs, out, backend, format, save_intermediate),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_pipeline(
+    pipeline: &PathBuf,
+    inputs: &[String],
+    out_dir: PathBuf,
+    backend: Backend,
+    format: Format,
+    save_intermediate: bool,
+) -> Result<ExitCode, String> {
+    let p = Pipeline::from_file(pipeline).map_err(|e| e.to_string())?;
+    let keep = if save_intermediate {
+        Keep::Steps
+    } else {
+        Keep::Outputs
+    };
+    let plan = compile(&p, keep).map_err(|e| e.to_string())?;
+    let inputs: Vec<Input> = if inputs.is_empty() {
+        vec![Input::Bytes {
+            name: PathBuf::from(BUNDLED.0),
+            bytes: BUNDLED.1,
+        }]
+    } else {
+        discover(inputs)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(Input::File)
+            .collect()
+    };
+    let mut engine = Engine::new(backend).map_err(|e| e.to_string())?;
+
+    let bar = if inputs.len() > 1 {
+        let bar = ProgressBar::new(inputs.len() as u64);
+        let style = ProgressStyle::with_template("{bar:40} {pos}/{len} frames {elapsed} eta {eta}")
+            .map_err(|e| e.to_string())?;
+        bar.set_style(style);
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let opts = BatchOptions { out_dir, format };
+    let report = run_batch(&mut engine, &plan, &inputs, &opts, |event| {
+        match event {
+            Event::Written { files, .. } if inputs.len() == 1 => {
+                for f in files {
+                    bar.suspend(|| println!("wrote {}", f.display()));
+                }
+            }
+            Event::Written { .. } => {}
+            Event::Failed { error, .. } => bar.suspend(|| eprintln!("error: {error}")),
+        }
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    if report.failed.is_empty() {
+        if inputs.len() > 1 {
+            eprintln!(
+                "{} frames written to {}",
+                report.written,
+                opts.out_dir.display()
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{} of {} frames failed", report.failed.len(), inputs.len());
+        Ok(ExitCode::from(SOME_FAILED))
+    }
+}
+
+fn print_ops() {
+    for op in OPS {
+        println!("{:<16} {}", op.name, op.summary);
+        for p in op.params {
+            let default = p
+                .default
+                .map_or("required".to_string(), |d| format!("default {d}"));
+            println!(
+                "    {:<18} {:<11} {:<22} {:<18} {}",
+                p.name,
+                p.ty,
+                default,
+                p.allowed.to_string(),
+                p.doc
+            );
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! Resampling to any size with Pillow's filters: separable, antialiased when
+//! shrinking (the filter's support grows with the reduction), edge taps
+//! dropped and the rest renormalized, as Pillow's `resize` does. `downscale`
+//! runs through the same kernels. Twin: `shaders/resize.wgsl`.
+//!
+//! All four channels are resampled alike (straight, not premultiplied alpha),
+//! so colour under fully transparent pixels can bleed into visible ones.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError};
+use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
+
+/// The largest width or height an op may produce.
+pub const MAX_SIDE: u32 = 16384;
+
+/// Resampling filters, as Pillow defines them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Filter {
+    Nearest,
+    Box,
+    Bilinear,
+    Bicubic,
+    Lanczos,
+}
+
+/// The filter names, for `stillgraph ops` and error messages.
+pub const FILTERS: &[&str] = &["nearest", "box", "bilinear", "bicubic", "lanczos"];
+
+impl Filter {
+    fn support(self) -> f64 {
+        match self {
+            Filter::Nearest | Filter::Box => 0.5,
+            Filter::Bilinear => 1.0,
+            Filter::Bicubic => 2.0,
+            Filter::Lanczos => 3.0,
+        }
+    }
+
+    fn weight(self, x: f64) -> f64 {
+        let sinc = |x: f64| {
+            if x == 0.0 {
+                1.0
+            } else {
+                (std::f64::consts::PI * x).sin() / (std::f64::consts::PI * x)
+            }
+        };
+        match self {
+            Filter::Nearest | Filter::Box => f64::from(u8::from((-0.5..0.5).contains(&x))),
+            Filter::Bilinear => (1.0 - x.abs()).max(0.0),
+            Filter::Bicubic => {
+                const A: f64 = -0.5;
+                let x = x.abs();
+                if x < 1.0 {
+                    ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
+                } else if x < 2.0 {
+                    (((x - 5.0) * x + 8.0) * x - 4.0) * A
+                } else {
+                    0.0
+                }
+            }
+            Filter::Lanczos => {
+                if x.abs() < 3.0 {
+                    sinc(x) * sinc(x / 3.0)
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// The taps of one axis: output `i` reads inputs `starts[i] ..` with
+/// `weights[i * taps ..][..taps]` (zero-padded; tap indices past the input
+/// are clamped, their weight is 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub taps: u32,
+    pub starts: Vec<u32>,
+    pub weights: Vec<f32>,
+}
+
+/// Pillow's `precompute_coeffs`, in f64, handed to both backends as f32.
+pub fn axis(input: u32, output: u32, filter: Filter) -> Axis {
+    let scale = f64::from(input) / f64::from(output);
+    if filter == Filter::Nearest {
+        let starts = (0..output)
+            .map(|i| (((f64::from(i) + 0.5) * scale) as u32).min(input - 1))
+            .collect();
+        return Axis {
+            taps: 1,
+            starts,
+            weights: vec![1.0; output as usize],
+        };
+    }
+    let filterscale = scale.max(1.0);
+    let support = filter.support() * filterscale;
+    let taps = support.ceil() as u32 * 2 + 1;
+    let mut starts = Vec::with_capacity(output as usize);
+    let mut weights = vec![0f32; output as usize * taps as usize];
+    for (i, row) in weights.chunks_mut(taps as usize).enumerate() {
+        let center = (i as f64 + 0.5) * scale;
+        let lo = ((center - support + 0.5) as i64).max(0);
+        let hi = ((center + support + 0.5) as i64).min(i64::from(input));
+        let raw: Vec<f64> = (lo..hi)
+            .take(taps as usize)
+            .map(|x| filter.weight((x as f64 - center + 0.5) / filterscale))
+            .collect();
+        let sum: f64 = raw.iter().sum();
+        for (w, r) in row.iter_mut().zip(&raw) {
+            *w = if sum == 0.0 { 0.0 } else { (r / sum) as f32 };
+        }
+        starts.push(lo as u32);
+    }
+    Axis {
+        taps,
+        starts,
+        weights,
+    }
+}
+
+/// Resamples `src` into `out` (already sized): rows into f32, then columns
+/// back to 8 bits, as the two WGSL passes do.
+pub fn resample(src: &Frame, out: &mut Frame, filter: Filter) {
+    let (iw, ih) = (src.width() as usize, src.height() as usize);
+    let (ow, oh) = (out.width(), out.height());
+    let ax = axis(iw as u32, ow, filter);
+    let ay = axis(ih as u32, oh, filter);
+    let ow = ow as usize;
+
+    // WGSL `horizontal`: out_w × in_h floats.
+    let mut rows = vec![[0f32; 4]; ow * ih];
+    rows.par_chunks_mut(ow).enumerate().for_each(|(y, line)| {
+        let row = &src.pixels()[y * iw..][..iw];
+        for (x, o) in line.iter_mut().enumerate() {
+            let taps = &ax.weights[x * ax.taps as usize..][..ax.taps as usize];
+            let mut acc = [0f32; 4];
+            for (t, &w) in taps.iter().enumerate() {
+                let p = unpack_rgba(row[(ax.starts[x] as usize + t).min(iw - 1)]);
+                for c in 0..4 {
+                    acc[c] += w * p[c];
+                }
+            }
+            *o = acc;
+        }
+    });
+
+    // WGSL `vertical`: whole rows of taps at a time, along memory.
+    out.pixels_mut()
+        .par_chunks_mut(ow)
+        .enumerate()
+        .for_each(|(y, line)| {
+            let taps = &ay.weights[y * ay.taps as usize..][..ay.taps as usize];
+            let mut acc = vec![[0f32; 4]; ow];
+            for (t, &w) in taps.iter().enumerate() {
+                let sy = (ay.starts[y] as usize + t).min(ih - 1);
+                for (a, r) in acc.iter_mut().zip(&rows[sy * ow..][..ow]) {
+                    for c in 0..4 {
+                        a[c] += w * r[c];
+                    }
+                }
+            }
+            for (o, a) in line.iter_mut().zip(&acc) {
+                *o = pack_rgba(*a);
+            }
+        });
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Uniforms {
+    in_width: u32,
+    in_height: u32,
+    out_width: u32,
+    out_height: u32,
+    taps: u32,
+    pad: [u32; 3],
+}
+
+/// Bytes of f32 scratch that [`passes`] needs for a resize from `from` to `to`.
+pub fn scratch_bytes(from: Size, to: Size) -> u64 {
+    u64::from(to.width) * u64::from(from.height) * 16
+}
+
+/// The two passes resampling `src` (of size `from`) into `dst` (of size
+/// `to`) through the f32 scratch buffer `rows`.
+pub fn passes(
+    src: Binding,
+    dst: Binding,
+    rows: Binding,
+    from: Size,
+    to: Size,
+    filter: Filter,
+) -> Vec<GpuPass> {
+    let ax = axis(from.width, to.width, filter);
+    let ay = axis(from.height, to.height, filter);
+    let pass = |entry, grid, a: &Axis, frame| {
+        let u = Uniforms {
+            in_width: from.width,
+            in_height: from.height,
+            out_width: to.width,
+            out_height: to.height,
+            taps: a.taps,
+            pad: [0; 3],
+        };
+        GpuPass::per_pixel(
+            "resize",
+            entry,
+            grid,
+            vec![
+                (0, Binding::uniform(&u)),
+                (1, Binding::data(&a.starts)),
+                (2, Binding::data(&a.weights)),
+                (3, rows.clone()),
+                frame,
+            ],
+        )
+    };
+    vec![
+        pass(
+            "horizontal",
+            Size::new(to.width, from.height),
+            &ax,
+            (4, src),
+        ),
+        pass("vertical", to, &ay, (5, dst)),
+    ]
+}
+
+/// `resize(scale: 2.0)`, `resize(width: 640)` (height keeps the aspect
+/// ratio) or `resize(width: 640, height: 480)`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resize {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
+    #[serde(default = "bicubic")]
+    pub method: Filter,
+}
+
+fn bicubic() -> Filter {
+    Filter::Bicubic
+}
+
+const WIDTH: Param = Param {
+    name: "width",
+    ty: "integer",
+    default: Some("from height or scale"),
+    allowed: Allowed::Range(1.0, MAX_SIDE as f64),
+    doc: "output width; alone, the height keeps the aspect ratio",
+};
+const HEIGHT: Param = Param {
+    name: "height",
+    ty: "integer",
+    default: Some("from width or scale"),
+    allowed: Allowed::Range(1.0, MAX_SIDE as f64),
+    doc: "output height; alone, the width keeps the aspect ratio",
+};
+const SCALE: Param = Param {
+    name: "scale",
+    ty: "number",
+    default: Some("none"),
+    allowed: Allowed::Range(0.001, 64.0),
+    doc: "factor for both sides (instead of width/height); sides are truncated, at least 1",
+};
+const METHOD: Param = Param {
+    name: "method",
+    ty: "word",
+    default: Some("bicubic"),
+    allowed: Allowed::OneOf(FILTERS),
+    doc: "resampling filter (Pillow's)",
+};
+
+impl OpParams for Resize {
+    const NAME: &'static str = "resize";
+    const SUMMARY: &'static str = "resample to any size or factor with Pillow's filters";
+    const PARAMS: &'static [Param] = &[WIDTH, HEIGHT, SCALE, METHOD];
+
+    fn validate(&self) -> Result<(), ParamError> {
+        match (self.scale, self.width, self.height) {
+            (Some(s), None, None) => SCALE.check(s),
+            (None, None, None) => Err(SCALE.missing("give scale, or width and/or height")),
+            (Some(s), _, _) => Err(ParamError {
+                allowed: "scale alone, or width and/or height".into(),
+                ..SCALE.error(s)
+            }),
+            (None, w, h) => {
+                w.map_or(Ok(()), |w| WIDTH.check(f64::from(w)))?;
+                h.map_or(Ok(()), |h| HEIGHT.check(f64::from(h)))
+            }
+        }
+    }
+}
+
+/// `max(1, trunc(side · scale))`, the reference's rounding for scaled sizes.
+pub fn scaled(size: Size, scale: f64) -> Size {
+    let side = |s: u32| ((f64::from(s) * scale) as u32).max(1);
+    Size::new(side(size.width), side(size.height))
+}
+
+impl Op for Resize {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn output_size(&self, inputs: &[Size]) -> Result<Size, ParamError> {
+        let input = inputs[0];
+        let keep = |from: u32, to: u32, other: u32| {
+            ((f64::from(other) * f64::from(to) / f64::from(from)).round() as u32).max(1)
+        };
+        let (size, param) = match (self.scale, self.width, self.height) {
+            (Some(s), _, _) => (scaled(input, s), SCALE),
+            (None, Some(w), Some(h)) => (Size::new(w, h), WIDTH),
+            (None, Some(w), None) => (Size::new(w, keep(input.width, w, input.height)), WIDTH),
+            (None, None, Some(h)) => (Size::new(keep(input.height, h, input.width), h), HEIGHT),
+            (None, None, None) => (input, SCALE),
+        };
+        if size.width > MAX_SIDE || size.height > MAX_SIDE {
+            return Err(ParamError {
+                allowed: format!(
+                    "an output of at most {MAX_SIDE}x{MAX_SIDE} (this input is {input})"
+                ),
+                ..param.error(format!(
+                    "{:?} giving {size}",
+                    self.scale.unwrap_or(f64::NAN)
+                ))
+            });
+        }
+        Ok(size)
+    }
+
+    fn run_cpu(&self, _ctx: &FrameCtx, inputs: &[&Frame], out: &mut Frame) {
+        resample(inputs[0], out, self.method);
+    }
+
+    fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
+        GpuWork {
+            scratch: vec![scratch_bytes(inputs[0], out)],
+            passes: passes(
+                Binding::Input(0),
+                Binding::Output,
+                Binding::Scratch(0),
+                inputs[0],
+                out,
+                self.method,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_size_is_the_identity_for_every_filter() {
+        let size = Size::new(5, 4);
+        let mut src = Frame::new(size);
+        for (i, p) in src.pixels_mut().iter_mut().enumerate() {
+            *p = (i as u32).wrapping_mul(0x9E37_79B9);
+        }
+        for filter in [
+            Filter::Nearest,
+            Filter::Box,
+            Filter::Bilinear,
+            Filter::Bicubic,
+            Filter::Lanczos,
+        ] {
+            let mut out = Frame::new(size);
+            resample(&src, &mut out, filter);
+            assert_eq!(out, src, "{filter:?}");
+        }
+    }
+
+    #[test]
+    fn halving_with_box_averages_pairs() {
+        let a = axis(4, 2, Filter::Box);
+        assert_eq!(a.starts, [0, 2]);
+        assert_eq!(&a.weights[..2], [0.5, 0.5]);
+    }
+
+    #[test]
+    fn nearest_upscale_repeats_pixels() {
+        let a = axis(2, 6, Filter::Nearest);
+        assert_eq!(a.starts, [0, 0, 0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn weights_are_normalized() {
+        for filter in [Filter::Bilinear, Filter::Bicubic, Filter::Lanczos] {
+            let a = axis(100, 37, filter);
+            for row in a.weights.chunks(a.taps as usize) {
+                let sum: f32 = row.iter().sum();
+                assert!((sum - 1.0).abs() < 1e-5, "{filter:?}: {sum}");
+            }
+        }
+    }
+
+    #[test]
+    fn sizes_follow_the_parameters() {
+        let input = [Size::new(640, 480)];
+        let r = |width, height, scale| Resize {
+            width,
+            height,
+            scale,
+            method: Filter::Bicubic,
+        };
+        assert_eq!(
+            r(None, None, Some(0.5)).output_size(&input),
+            Ok(Size::new(320, 240))
+        );
+        assert_eq!(
+            r(Some(320), None, None).output_size(&input),
+            Ok(Size::new(320, 240))
+        );
+        assert_eq!(
+            r(None, Some(96), None).output_size(&input),
+            Ok(Size::new(128, 96))
+        );
+        assert!(r(None, None, Some(64.0)).output_size(&input).is_err());
+        assert!(r(Some(1), None, Some(2.0)).validate().is_err());
+    }
+}

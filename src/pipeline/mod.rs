@@ -1,0 +1,304 @@
+//! What the user wrote: the RON schema (serde types), parsing with line and
+//! column on errors, and validation of every step before any frame is read.
+//!
+//! ```ron
+//! Pipeline(
+//!     seed: 7,
+//!     steps: [
+//!         (name: "warm", op: saturation(mode: fixed, value: 0.3)),
+//!         (name: "soft", op: blur_gaussian(sigma: 2.0), repeat: 2),
+//!         (name: "pixels", op: downscale(scale: 0.25)),
+//!     ],
+//! )
+//! ```
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ops::{OpSpec, ParamError};
+
+/// The name by which a step reads the pipeline's input frame.
+pub const INPUT: &str = "input";
+
+/// The largest `repeat` of a step.
+pub const MAX_REPEAT: u32 = 100;
+
+/// A pipeline: steps forming a graph, and the seed from which steps without
+/// a seed of their own derive one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    #[serde(default)]
+    pub seed: u64,
+    pub steps: Vec<Step>,
+    /// Where the pipeline came from, for error messages.
+    #[serde(skip)]
+    pub origin: String,
+}
+
+/// One step: an op with its parameters, what it reads, how often it runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Unique; letters, digits, `-`, `_` and spaces.
+    pub name: String,
+    pub op: OpSpec,
+    /// Names of the steps (or `input`) this step reads. Empty: the previous
+    /// step, or the pipeline input for the first step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+    /// Seed for the step's random choices; default: derived from the
+    /// pipeline seed and the step's position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Apply the op this many times (1..=100); each repeat draws afresh.
+    #[serde(default = "one")]
+    pub repeat: u32,
+    /// Return this step's frame as an output. When no step is marked, the
+    /// last step is the output.
+    #[serde(default)]
+    pub output: bool,
+    /// Draw a new random pattern on every frame instead of one for all.
+    #[serde(default)]
+    pub animate: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Everything that can be wrong with a pipeline, each naming where.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("cannot read pipeline {origin}: {source}")]
+    Read {
+        origin: String,
+        source: std::io::Error,
+    },
+    #[error("{origin}:{line}:{col}: {message}")]
+    Syntax {
+        origin: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{origin}: step \"{step}\" ({op}): {source}")]
+    Param {
+        origin: String,
+        step: String,
+        op: &'static str,
+        source: ParamError,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+    #[error("{origin}: the steps {} read each other in a cycle", quoted(.steps))]
+    Cycle { origin: String, steps: Vec<String> },
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+impl Pipeline {
+    /// Reads, parses and validates a pipeline file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, PipelineError> {
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| PipelineError::Read {
+            origin: origin.clone(),
+            source,
+        })?;
+        Self::parse(&text, &origin)
+    }
+
+    /// Parses and validates RON text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, PipelineError> {
+        let options = ron::Options::default().with_default_extension(
+            ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES
+                | ron::extensions::Extensions::IMPLICIT_SOME,
+        );
+        let mut pipeline: Pipeline =
+            options
+                .from_str(text)
+                .map_err(|e: ron::error::SpannedError| PipelineError::Syntax {
+                    origin: origin.to_string(),
+                    line: e.span.start.line,
+                    col: e.span.start.col,
+                    message: e.code.to_string(),
+                })?;
+        pipeline.origin = origin.to_string();
+        pipeline.validate()?;
+        Ok(pipeline)
+    }
+
+    /// Checks names, repeats, every op's parameters and the graph's shape.
+    pub fn validate(&self) -> Result<(), PipelineError> {
+        let invalid = |message: String| PipelineError::Invalid {
+            origin: self.origin.clone(),
+            message,
+        };
+        if self.steps.is_empty() {
+            return Err(invalid("the pipeline has no steps".into()));
+        }
+        let mut names = HashSet::new();
+        for step in &self.steps {
+            let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ');
+            if step.name.trim().is_empty() || !step.name.chars().all(ok_char) {
+                return Err(invalid(format!(
+                    "step name \"{}\" is not allowed (allowed: letters, digits, '-', '_' and spaces)",
+                    step.name
+                )));
+            }
+            if step.name == INPUT {
+                return Err(invalid(format!(
+                    "step name \"{INPUT}\" is reserved for the pipeline's input frame"
+                )));
+            }
+            if !names.insert(step.name.as_str()) {
+                return Err(invalid(format!("two steps are named \"{}\"", step.name)));
+            }
+            if !(1..=MAX_REPEAT).contains(&step.repeat) {
+                return Err(self.param_error(
+                    step,
+                    ParamError {
+                        param: "repeat",
+                        value: step.repeat.to_string(),
+                        allowed: format!("1 ..= {MAX_REPEAT}"),
+                    },
+                ));
+            }
+            step.op.validate().map_err(|e| self.param_error(step, e))?;
+        }
+        crate::graph::compile(self, crate::graph::Keep::Outputs).map(|_| ())
+    }
+
+    fn param_error(&self, step: &Step, source: ParamError) -> PipelineError {
+        PipelineError::Param {
+            origin: self.origin.clone(),
+            step: step.name.clone(),
+            op: step.op.name(),
+            source,
+        }
+    }
+
+    /// The seed a step's random draws use.
+    pub fn step_seed(&self, index: usize) -> u64 {
+        self.steps[index]
+            .seed
+            .unwrap_or_else(|| splitmix64(self.seed ^ splitmix64(index as u64 + 1)))
+    }
+}
+
+/// Finalizer of SplitMix64: spreads a seed and a step index over all bits.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl fmt::Display for Pipeline {
+    /// The pipeline as RON, the form it is read in.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pretty = ron::ser::PrettyConfig::default().struct_names(true);
+        match ron::ser::to_string_pretty(self, pretty) {
+            Ok(s) => f.write_str(&s),
+            Err(_) => Err(fmt::Error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Pipeline, PipelineError> {
+        Pipeline::parse(text, "test.ron")
+    }
+
+    #[test]
+    fn a_linear_pipeline_parses_with_defaults() {
+        let p = parse(
+            r#"Pipeline(seed: 3, steps: [
+                (name: "a", op: saturation(mode: fixed, value: 0.5)),
+                (name: "b", op: blur_gaussian(sigma: 1.0), repeat: 2),
+            ])"#,
+        )
+        .unwrap();
+        assert_eq!(p.seed, 3);
+        assert_eq!(p.steps[1].repeat, 2);
+        assert!(p.steps[0].inputs.is_empty());
+        assert_ne!(p.step_seed(0), p.step_seed(1));
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let e = parse("Pipeline(\n  steps: [\n    (name: \"a\" op: x),\n  ])").unwrap_err();
+        let PipelineError::Syntax { line, col, .. } = &e else {
+            panic!("{e}")
+        };
+        assert_eq!((*line, *col), (3, 17), "{e}");
+        assert!(e.to_string().starts_with("test.ron:3:17: "), "{e}");
+    }
+
+    #[test]
+    fn unknown_ops_list_the_valid_ones() {
+        let e = parse(r#"(steps: [(name: "a", op: blurr(sigma: 1.0))])"#).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("blurr") && msg.contains("blur_gaussian"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unknown_params_are_rejected() {
+        let e = parse(r#"(steps: [(name: "a", op: blur_gaussian(sigma: 1.0, radius: 2))])"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("radius"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_names_step_param_value_and_range() {
+        let e = parse(r#"(steps: [(name: "soft", op: blur_gaussian(sigma: -2.0))])"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "test.ron: step \"soft\" (blur_gaussian): sigma = -2 is not allowed (allowed: 0 ..= 1000)"
+        );
+    }
+
+    #[test]
+    fn structural_mistakes_are_named() {
+        let dup = r#"(steps: [(name: "a", op: blur_gaussian(sigma: 1.0)), (name: "a", op: blur_gaussian(sigma: 1.0))])"#;
+        assert!(
+            parse(dup)
+                .unwrap_err()
+                .to_string()
+                .contains("two steps are named \"a\"")
+        );
+        assert!(
+            parse("(steps: [])")
+                .unwrap_err()
+                .to_string()
+                .contains("no steps")
+        );
+        let slash = r#"(steps: [(name: "a/b", op: blur_gaussian(sigma: 1.0))])"#;
+        assert!(parse(slash).unwrap_err().to_string().contains("a/b"));
+        let rep = r#"(steps: [(name: "a", op: blur_gaussian(sigma: 1.0), repeat: 0)])"#;
+        assert!(parse(rep).unwrap_err().to_string().contains("repeat = 0"));
+    }
+
+    #[test]
+    fn display_round_trips() {
+        let p = parse(r#"(seed: 9, steps: [(name: "a", op: downscale(scale: 0.5))])"#).unwrap();
+        let again = parse(&p.to_string()).unwrap();
+        assert_eq!(again.to_string(), p.to_string());
+    }
+}
