@@ -115,7 +115,9 @@ pub fn unpack_rgba(p: u32) -> [f32; 4] {
 /// happens at the same place on both backends.
 #[inline]
 pub fn pack_rgba(v: [f32; 4]) -> u32 {
-    let q = |c: f32| (c.clamp(0.0, 255.0) + 0.5).floor() as u32;
+    // After the clamp the value is non-negative, so the cast's truncation is
+    // the shader's floor; `floor()` itself is a libm call on baseline x86-64.
+    let q = |c: f32| (c.clamp(0.0, 255.0) + 0.5) as u32;
     q(v[0]) | (q(v[1]) << 8) | (q(v[2]) << 16) | (q(v[3]) << 24)
 }
 

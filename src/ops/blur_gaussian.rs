@@ -85,10 +85,12 @@ impl Op for BlurGaussian {
                     .map(|x| unpack_rgba(row[reflect(x, width as i32) as usize]))
                     .collect();
                 for (x, o) in line.iter_mut().enumerate() {
-                    let mut acc = [0f32; 3];
+                    // Four lanes rather than the shader's three: the compiler
+                    // then keeps `acc` in one SIMD register. Lane 3 is dropped.
+                    let mut acc = [0f32; 4];
                     for (k, &wk) in w.iter().enumerate() {
                         let p = padded[x + k];
-                        for c in 0..3 {
+                        for c in 0..4 {
                             acc[c] += wk * p[c];
                         }
                     }
@@ -108,7 +110,7 @@ impl Op for BlurGaussian {
                     let sy = reflect(y as i32 + k as i32 - r, height as i32) as usize;
                     let taps = &scratch[sy * width..][..width];
                     for (a, t) in acc.iter_mut().zip(taps) {
-                        for c in 0..3 {
+                        for c in 0..4 {
                             a[c] += wk * t[c];
                         }
                     }

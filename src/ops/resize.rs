@@ -9,7 +9,9 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError};
+use super::{
+    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
+};
 use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
 
 /// The largest width or height an op may produce.
@@ -130,15 +132,29 @@ pub fn resample(src: &Frame, out: &mut Frame, filter: Filter) {
     let ay = axis(ih as u32, oh, filter);
     let ow = ow as usize;
 
-    // WGSL `horizontal`: out_w × in_h floats.
+    if ax.taps == 1 && ay.taps == 1 {
+        // Nearest both ways: the float passes would multiply by exactly 1.0
+        // and round back, so gathering the packed pixels is the same result.
+        return par_rows(out, |y, line| {
+            let row = &src.pixels()[ay.starts[y as usize] as usize * iw..][..iw];
+            for (o, &sx) in line.iter_mut().zip(&ax.starts) {
+                *o = row[sx as usize];
+            }
+        });
+    }
+
+    // WGSL `horizontal`: out_w × in_h floats; each input row unpacked once.
     let mut rows = vec![[0f32; 4]; ow * ih];
     rows.par_chunks_mut(ow).enumerate().for_each(|(y, line)| {
-        let row = &src.pixels()[y * iw..][..iw];
+        let row: Vec<[f32; 4]> = src.pixels()[y * iw..][..iw]
+            .iter()
+            .map(|&p| unpack_rgba(p))
+            .collect();
         for (x, o) in line.iter_mut().enumerate() {
             let taps = &ax.weights[x * ax.taps as usize..][..ax.taps as usize];
             let mut acc = [0f32; 4];
             for (t, &w) in taps.iter().enumerate() {
-                let p = unpack_rgba(row[(ax.starts[x] as usize + t).min(iw - 1)]);
+                let p = row[(ax.starts[x] as usize + t).min(iw - 1)];
                 for c in 0..4 {
                     acc[c] += w * p[c];
                 }

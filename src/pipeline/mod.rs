@@ -23,6 +23,12 @@ use crate::ops::{OpSpec, ParamError};
 /// The name by which a step reads the pipeline's input frame.
 pub const INPUT: &str = "input";
 
+/// RON extensions on by default: `blur_gaussian(sigma: 1.0)` rather than
+/// `blur_gaussian((sigma: 1.0))`, and `seed: 3` rather than `seed: Some(3)`.
+const EXTENSIONS: ron::extensions::Extensions =
+    ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES
+        .union(ron::extensions::Extensions::IMPLICIT_SOME);
+
 /// The largest `repeat` of a step.
 pub const MAX_REPEAT: u32 = 100;
 
@@ -120,10 +126,7 @@ impl Pipeline {
 
     /// Parses and validates RON text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, PipelineError> {
-        let options = ron::Options::default().with_default_extension(
-            ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES
-                | ron::extensions::Extensions::IMPLICIT_SOME,
-        );
+        let options = ron::Options::default().with_default_extension(EXTENSIONS);
         let mut pipeline: Pipeline =
             options
                 .from_str(text)
@@ -207,7 +210,7 @@ fn splitmix64(x: u64) -> u64 {
 impl fmt::Display for Pipeline {
     /// The pipeline as RON, the form it is read in.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pretty = ron::ser::PrettyConfig::default().struct_names(true);
+        let pretty = ron::ser::PrettyConfig::default().extensions(EXTENSIONS);
         match ron::ser::to_string_pretty(self, pretty) {
             Ok(s) => f.write_str(&s),
             Err(_) => Err(fmt::Error),
@@ -244,8 +247,8 @@ mod tests {
         let PipelineError::Syntax { line, col, .. } = &e else {
             panic!("{e}")
         };
-        assert_eq!((*line, *col), (3, 17), "{e}");
-        assert!(e.to_string().starts_with("test.ron:3:17: "), "{e}");
+        assert_eq!((*line, *col), (3, 16), "{e}");
+        assert!(e.to_string().starts_with("test.ron:3:16: "), "{e}");
     }
 
     #[test]
