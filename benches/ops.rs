@@ -54,6 +54,19 @@ fn bench(c: &mut Criterion) {
             group.bench_function(format!("{backend}/{name}"), |b| {
                 b.iter(|| engine.run_frame(&plan, &frame, 0).unwrap())
             });
+            if engine.last_gpu_time().is_some() {
+                // The same frames, timed by GPU timestamps: kernels only.
+                group.bench_function(format!("gpu-kernels/{name}"), |b| {
+                    b.iter_custom(|iters| {
+                        (0..iters)
+                            .map(|_| {
+                                engine.run_frame(&plan, &frame, 0).unwrap();
+                                engine.last_gpu_time().unwrap_or_default()
+                            })
+                            .sum()
+                    })
+                });
+            }
         }
     }
     group.finish();

@@ -108,6 +108,17 @@ impl Engine {
         })
     }
 
+    /// GPU time of the last frame's compute work, without transfers; `None`
+    /// on the CPU backend or where the adapter has no timestamp queries.
+    pub fn last_gpu_time(&self) -> Option<std::time::Duration> {
+        match &self.exec {
+            Exec::Gpu(gpu) => gpu
+                .last_gpu_ns()
+                .map(|ns| std::time::Duration::from_nanos(ns as u64)),
+            Exec::Cpu(_) => None,
+        }
+    }
+
     /// Runs a plan on an image and returns its first output in the image's
     /// own layout (gray stays gray, alpha stays).
     pub fn run_image(

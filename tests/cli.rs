@@ -271,3 +271,13 @@ fn a_missing_input_is_named() {
         stderr(&o)
     );
 }
+
+#[test]
+fn the_readme_op_table_is_what_ops_prints() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let table = stdout(&stillgraph(&["ops"]));
+    assert!(
+        readme.contains(&format!("```\n{table}```")),
+        "README's op table is stale: paste `stillgraph ops`"
+    );
+}

@@ -73,7 +73,7 @@ pub struct Plan {
 #[error("step \"{step}\": {source}")]
 pub struct SizeError {
     pub step: String,
-    pub source: ParamError,
+    pub source: Box<ParamError>,
 }
 
 /// Compiles a validated pipeline.
@@ -295,7 +295,7 @@ impl Plan {
                 .collect();
             let size = node.op.output_size(&ins).map_err(|source| SizeError {
                 step: node.name.clone(),
-                source,
+                source: Box::new(source),
             })?;
             sizes.push(size);
         }

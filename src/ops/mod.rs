@@ -235,7 +235,7 @@ macro_rules! op_registry {
         /// An op with its parameters, as written in a pipeline step:
         /// `blur_gaussian(sigma: 2.0)`.
         #[derive(Debug, Clone, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[serde(rename = "op", rename_all = "snake_case")]
         pub enum OpSpec {
             $($variant($ty),)*
         }

@@ -96,7 +96,7 @@ pub enum PipelineError {
         origin: String,
         step: String,
         op: &'static str,
-        source: ParamError,
+        source: Box<ParamError>,
     },
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
@@ -187,7 +187,7 @@ impl Pipeline {
             origin: self.origin.clone(),
             step: step.name.clone(),
             op: step.op.name(),
-            source,
+            source: Box::new(source),
         }
     }
 

@@ -85,8 +85,21 @@ pub struct GpuBackend {
     uniforms: Option<wgpu::Buffer>,
     data: Option<wgpu::Buffer>,
     readback: Option<wgpu::Buffer>,
+    timer: Option<Timer>,
+    last_gpu_ns: Option<f64>,
     uncaptured: Arc<Mutex<Vec<String>>>,
 }
+
+/// Timestamps at the start and end of a frame's compute pass, where the
+/// adapter supports them: GPU time without the transfers.
+struct Timer {
+    set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    period_ns: f64,
+}
+
+/// Bytes of the two resolved timestamps.
+const TIMESTAMP_BYTES: u64 = 16;
 
 /// Where a uniform or data blob landed in its arena.
 #[derive(Clone, Copy)]
@@ -112,12 +125,30 @@ impl GpuBackend {
     pub fn new(found: Found) -> Result<Self, GpuError> {
         let adapter = found.adapter;
         let limits = adapter.limits();
+        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("stillgraph"),
+            required_features: features,
             required_limits: limits.clone(),
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device(e.to_string()))?;
+        let timer = features
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+            .then(|| Timer {
+                set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("frame timer"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 2,
+                }),
+                resolve: device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("frame timer"),
+                    size: TIMESTAMP_BYTES,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                }),
+                period_ns: f64::from(queue.get_timestamp_period()),
+            });
         let uncaptured = Arc::new(Mutex::new(Vec::new()));
         let sink = uncaptured.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -136,8 +167,16 @@ impl GpuBackend {
             uniforms: None,
             data: None,
             readback: None,
+            timer,
+            last_gpu_ns: None,
             uncaptured,
         })
+    }
+
+    /// GPU time of the last frame's compute pass in nanoseconds, where the
+    /// adapter has timestamp queries.
+    pub fn last_gpu_ns(&self) -> Option<f64> {
+        self.last_gpu_ns
     }
 
     /// Adapter name and graphics API, e.g. "NVIDIA H100 80GB HBM3 (Vulkan)".
@@ -194,7 +233,9 @@ impl GpuBackend {
     ) -> Result<(), GpuError> {
         let bytes = bytes.max(16).next_multiple_of(16);
         let limit = if usage.contains(wgpu::BufferUsages::STORAGE) {
-            u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size)
+            limits
+                .max_storage_buffer_binding_size
+                .min(limits.max_buffer_size)
         } else {
             limits.max_buffer_size
         };
@@ -330,11 +371,17 @@ impl GpuBackend {
             .map(|(n, _)| frame_bytes(sizes[*n]))
             .collect();
         let map_usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
+        let frames_bytes: u64 = read_bytes.iter().sum();
+        let timer_bytes = if self.timer.is_some() {
+            TIMESTAMP_BYTES
+        } else {
+            0
+        };
         Self::ensure(
             &self.device,
             &self.limits,
             &mut self.readback,
-            read_bytes.iter().sum(),
+            frames_bytes + timer_bytes,
             map_usage,
             "readback",
         )?;
@@ -355,6 +402,7 @@ impl GpuBackend {
         let device = &self.device;
         let queue = &self.queue;
         let pipelines = &self.pipelines;
+        let timer = self.timer.as_ref();
         let result = self.checked(|| {
             queue.write_buffer(
                 &slots[plan.input_slot],
@@ -417,7 +465,14 @@ impl GpuBackend {
 
             let mut encoder = device.create_command_encoder(&Default::default());
             {
-                let mut cpass = encoder.begin_compute_pass(&Default::default());
+                let mut cpass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("frame"),
+                    timestamp_writes: timer.map(|t| wgpu::ComputePassTimestampWrites {
+                        query_set: &t.set,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }),
+                });
                 for (pipeline, group, [x, y, z]) in &groups {
                     cpass.set_pipeline(pipeline);
                     cpass.set_bind_group(0, group, &[]);
@@ -435,12 +490,15 @@ impl GpuBackend {
                 );
                 offset += bytes;
             }
+            if let Some(t) = timer {
+                encoder.resolve_query_set(&t.set, 0..2, &t.resolve, 0);
+                encoder.copy_buffer_to_buffer(&t.resolve, 0, readback, offset, TIMESTAMP_BYTES);
+            }
             queue.submit([encoder.finish()]);
         });
         result?;
 
-        let total: u64 = read_bytes.iter().sum();
-        let slice = readback.slice(..total);
+        let slice = readback.slice(..frames_bytes + timer_bytes);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
@@ -451,13 +509,21 @@ impl GpuBackend {
         rx.recv()
             .map_err(|e| GpuError::Wgpu(e.to_string()))?
             .map_err(|e| GpuError::Wgpu(e.to_string()))?;
-        let frames = {
+        let (frames, gpu_ns) = {
             let view = slice
                 .get_mapped_range()
                 .map_err(|e| GpuError::Wgpu(e.to_string()))?;
             let words: &[u32] = bytemuck::cast_slice(&view);
+            let gpu_ns = timer.map(|t| {
+                let at = (frames_bytes / 4) as usize;
+                let stamp = |i: usize| {
+                    u64::from(words[at + 2 * i]) | (u64::from(words[at + 2 * i + 1]) << 32)
+                };
+                stamp(1).saturating_sub(stamp(0)) as f64 * t.period_ns
+            });
             let mut offset = 0;
-            plan.reads
+            let frames = plan
+                .reads
                 .iter()
                 .map(|(n, _)| {
                     let size = sizes[*n];
@@ -465,9 +531,11 @@ impl GpuBackend {
                     offset += size.pixels();
                     Frame::from_pixels(size, px).expect("sized by the plan")
                 })
-                .collect()
+                .collect();
+            (frames, gpu_ns)
         };
         readback.unmap();
+        self.last_gpu_ns = gpu_ns;
         if let Some(e) = self.uncaptured.lock().ok().and_then(|mut v| v.pop()) {
             return Err(GpuError::Wgpu(e));
         }
