@@ -36,6 +36,23 @@ const CASES: &[(&str, u8, bool)] = &[
     ("resize(height: 150, method: bicubic)", 1, true),
     ("resize(width: 200, height: 7, method: nearest)", 0, true),
     ("resize(width: 97, height: 61, method: box)", 0, false),
+    // The JPEG kernels are integer arithmetic throughout: exactly equal.
+    ("compression(quality: 5, subsampling: 0)", 0, true),
+    ("compression(quality: 50, subsampling: 1)", 0, true),
+    ("compression(quality: 95)", 0, true),
+    ("compression(quality: 30, gamma: 0.6)", 0, true),
+    (
+        "multi_compress(iterations: 6, quality_start: 60, quality_end: 5, decay: exponential)",
+        0,
+        true,
+    ),
+    // Large tiles on a small frame: overlaps chain several waves deep.
+    (
+        "compression_artifact(tile_count: 30, quality: 3, tile_size_range: (0.2, 0.6))",
+        0,
+        true,
+    ),
+    ("compression_artifact(tile_count: 5, quality: 20)", 0, true),
 ];
 
 #[test]

@@ -5,7 +5,10 @@
 //! Both backends call the same [`Op`] interface; neither knows any op.
 
 pub mod blur_gaussian;
+pub mod compression;
+pub mod compression_artifact;
 pub mod downscale;
+pub mod multi_compress;
 pub mod resize;
 pub mod saturation;
 
@@ -271,6 +274,9 @@ op_registry! {
     BlurGaussian(blur_gaussian::BlurGaussian),
     Downscale(downscale::Downscale),
     Resize(resize::Resize),
+    Compression(compression::Compression),
+    MultiCompress(multi_compress::MultiCompress),
+    CompressionArtifact(compression_artifact::CompressionArtifact),
 }
 
 #[cfg(test)]

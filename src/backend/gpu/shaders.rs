@@ -19,6 +19,10 @@ pub const SHADERS: &[(&str, &str)] = &[
         "blur_gaussian",
         include_str!("../../../shaders/blur_gaussian.wgsl"),
     ),
+    (
+        "compression",
+        include_str!("../../../shaders/compression.wgsl"),
+    ),
     ("resize", include_str!("../../../shaders/resize.wgsl")),
     (
         "saturation",
