@@ -1,6 +1,6 @@
-//! Each op on each backend at 1920x1080, and the three-op graph of the core
-//! issue, timed per frame as a user sees it: for the GPU that includes the
-//! upload and the readback. GPU cases run only where `Backend::Auto` finds
+//! Each op on each backend at 1920x1080 (and the JPEG issue's sizes), and
+//! the three-op graph of the core issue, timed per frame as a user sees it:
+//! for the GPU that includes the upload and the readback. GPU cases run only where `Backend::Auto` finds
 //! a hardware adapter (never on llvmpipe, whose timings mean nothing).
 //!
 //! `cargo bench --bench ops`; figures go to BENCHMARKS.md with the machine named.
@@ -11,14 +11,38 @@ mod common;
 use criterion::{Criterion, criterion_group, criterion_main};
 use stillgraph::{Backend, Engine};
 
-const CASES: &[(&str, &str)] = &[
-    ("saturation", "saturation(mode: fixed, value: 1.5)"),
-    ("blur_gaussian_s3", "blur_gaussian(sigma: 3.0)"),
+const HD: (u32, u32) = (1920, 1080);
+
+/// (name, op, frame size)
+const CASES: &[(&str, &str, (u32, u32))] = &[
+    ("saturation", "saturation(mode: fixed, value: 1.5)", HD),
+    ("blur_gaussian_s3", "blur_gaussian(sigma: 3.0)", HD),
     (
         "downscale_0.5",
         "downscale(scale: 0.5, downscale_method: bicubic)",
+        HD,
     ),
-    ("resize_2x_lanczos", "resize(scale: 2.0, method: lanczos)"),
+    (
+        "resize_2x_lanczos",
+        "resize(scale: 2.0, method: lanczos)",
+        HD,
+    ),
+    ("compression_q30_420", "compression(quality: 30)", HD),
+    (
+        "compression_q30_420_4k",
+        "compression(quality: 30)",
+        (3840, 2160),
+    ),
+    (
+        "multi_compress_8",
+        "multi_compress(iterations: 8, quality_start: 80, quality_end: 20, decay: linear)",
+        HD,
+    ),
+    (
+        "compression_artifact_30_1024",
+        "compression_artifact(tile_count: 30, quality: 5, tile_size_range: (0.05, 0.2))",
+        (1024, 1024),
+    ),
 ];
 
 const THREE_OPS: &str = r#"(steps: [
@@ -40,16 +64,19 @@ fn engines() -> Vec<(&'static str, Engine)> {
 }
 
 fn bench(c: &mut Criterion) {
-    let frame = common::test_frame(1920, 1080);
     let mut engines = engines();
-    let mut group = c.benchmark_group("1080p");
+    let mut group = c.benchmark_group("ops");
     group.sample_size(20);
     let cases = CASES
         .iter()
-        .map(|(name, op)| (*name, format!("(steps: [(name: \"s\", op: {op})])")))
-        .chain([("three_ops", THREE_OPS.to_string())]);
-    for (name, text) in cases {
+        .map(|(name, op, size)| {
+            let text = format!("(steps: [(name: \"s\", op: {op})])");
+            (*name, text, *size)
+        })
+        .chain([("three_ops", THREE_OPS.to_string(), HD)]);
+    for (name, text, (width, height)) in cases {
         let plan = common::plan(&text);
+        let frame = common::test_frame(width, height);
         for (backend, engine) in engines.iter_mut() {
             group.bench_function(format!("{backend}/{name}"), |b| {
                 b.iter(|| engine.run_frame(&plan, &frame, 0).unwrap())

@@ -198,7 +198,7 @@ fn run_pipeline(
 
 fn print_ops() {
     for op in OPS {
-        println!("{:<16} {}", op.name, op.summary);
+        println!("{:<20} {}", op.name, op.summary);
         for p in op.params {
             let default = p
                 .default
