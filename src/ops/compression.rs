@@ -120,10 +120,13 @@ impl Op for Compression {
                     *o = apply_lut(&lut, p);
                 }
             }),
-            None => out.pixels_mut().copy_from_slice(src.pixels()),
+            None => {
+                let jpeg = Jpeg::new(self.quality, self.subsampling);
+                return jpeg.round_trip(Some(src), out, Rect::whole(src.size()));
+            }
         }
         let rect = Rect::whole(src.size());
-        Jpeg::new(self.quality, self.subsampling).round_trip(out, rect);
+        Jpeg::new(self.quality, self.subsampling).round_trip(None, out, rect);
     }
 
     fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
@@ -190,9 +193,13 @@ const CHROMA_BASE: [u32; 64] = [
 ];
 
 /// One quantization table with libjpeg-turbo's reciprocals: per coefficient
-/// (step, reciprocal, correction, shift), the layout the shader reads.
+/// (step, reciprocal, correction, shift) as the shader reads them, and the
+/// same by table row for the CPU's eight lanes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quant([[u32; 4]; 64]);
+pub struct Quant {
+    entries: [[u32; 4]; 64],
+    rows: [[[u32; 8]; 4]; 8],
+}
 
 impl Quant {
     /// `base` scaled by `quality` as `jpeg_set_quality` does with
@@ -200,19 +207,30 @@ impl Quant {
     fn new(base: &[u32; 64], quality: u8) -> Self {
         let q = u32::from(quality.clamp(1, 100));
         let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };
-        Self(base.map(|t| {
-            let step = ((t * scale + 50) / 100).clamp(1, 255);
-            reciprocal(step)
-        }))
+        Self::from_steps(base.map(|t| ((t * scale + 50) / 100).clamp(1, 255)))
     }
 
-    /// The quantized-then-dequantized value of DCT output `x` at index `i`.
-    #[inline]
-    fn requantize(&self, x: i32, i: usize) -> i32 {
-        let [step, recip, corr, shift] = self.0[i];
-        let n = ((x.unsigned_abs() + corr) * recip) >> shift;
-        let n = if x < 0 { -(n as i32) } else { n as i32 };
-        n * step as i32
+    fn from_steps(steps: [u32; 64]) -> Self {
+        let entries = steps.map(reciprocal);
+        let rows = std::array::from_fn(|v| {
+            std::array::from_fn(|k| std::array::from_fn(|u| entries[v * 8 + u][k]))
+        });
+        Self { entries, rows }
+    }
+
+    /// Row `v` of coefficients, quantized then dequantized (WGSL `requantize`).
+    #[inline(always)]
+    fn requantize(&self, x: Lanes, v: usize) -> Lanes {
+        let [step, recip, corr, shift] = &self.rows[v];
+        // Branch-free, so that it vectorizes: `sign` is 0 or -1.
+        let mut r = [0; 8];
+        for (i, o) in r.iter_mut().enumerate() {
+            let sign = x.0[i] >> 31;
+            let magnitude = ((x.0[i] ^ sign) - sign) as u32;
+            let n = ((magnitude + corr[i]).wrapping_mul(recip[i]) >> shift[i]) as i32;
+            *o = ((n ^ sign) - sign) * step[i] as i32;
+        }
+        Lanes(r)
     }
 }
 
@@ -349,82 +367,23 @@ impl Jpeg {
         }
     }
 
-    /// One round trip of `rect` of `frame`, in place; alpha is kept.
-    pub fn round_trip(&self, frame: &mut Frame, rect: Rect) {
-        let s = self.sampling;
-        let lay = Layout::new(rect.w, rect.h, s);
-        let stride = frame.width() as usize;
-
-        // Encode side: each component's samples, padded to whole blocks.
-        let (mut luma, mut cb, mut cr) = {
-            let px = frame.pixels();
-            let rgb = |x: u32, y: u32| {
-                let (x, y) = (rect.x + x.min(rect.w - 1), rect.y + y.min(rect.h - 1));
-                rgb_of(px[y as usize * stride + x as usize])
-            };
-            let yw = (lay.yb.0 * 8) as usize;
-            let mut luma = vec![0u8; lay.luma_bytes()];
-            luma.par_chunks_mut(yw).enumerate().for_each(|(y, row)| {
-                for (x, o) in row.iter_mut().enumerate() {
-                    *o = luma_of(rgb(x as u32, y as u32)) as u8;
-                }
-            });
-            let cw = (lay.cb.0 * 8) as usize;
-            let mut cb = vec![0u8; lay.chroma_bytes()];
-            let mut cr = vec![0u8; lay.chroma_bytes()];
-            cb.par_chunks_mut(cw)
-                .zip(cr.par_chunks_mut(cw))
-                .enumerate()
-                .for_each(|(y, (row_b, row_r))| {
-                    for (x, (ob, or)) in row_b.iter_mut().zip(row_r).enumerate() {
-                        let [b, r] = downsampled(&rgb, s, &lay, x as u32, y as u32);
-                        (*ob, *or) = (b as u8, r as u8);
-                    }
-                });
-            (luma, cb, cr)
-        };
-
-        // DCT, quantization and back, block by block, in place.
-        for (plane, blocks_across, quant) in [
-            (&mut luma, lay.yb.0, &self.luma),
-            (&mut cb, lay.cb.0, &self.chroma),
-            (&mut cr, lay.cb.0, &self.chroma),
-        ] {
-            let width = blocks_across as usize * 8;
-            plane.par_chunks_mut(width * 8).for_each(|strip| {
-                for bx in 0..blocks_across as usize {
-                    let mut block = [0i32; 64];
-                    for (i, v) in block.iter_mut().enumerate() {
-                        *v = i32::from(strip[(i / 8) * width + bx * 8 + i % 8]) - 128;
-                    }
-                    let out = round_trip_block(&block, quant);
-                    for (i, v) in out.iter().enumerate() {
-                        strip[(i / 8) * width + bx * 8 + i % 8] = *v;
-                    }
-                }
-            });
-        }
-
-        // Decode side: upsample chroma and convert back.
+    /// One round trip of `rect`, read from `src` (or from `out` itself when
+    /// `None`) and written into `out`; alpha is kept.
+    pub fn round_trip(&self, src: Option<&Frame>, out: &mut Frame, rect: Rect) {
+        let lay = Layout::new(rect.w, rect.h, self.sampling);
+        let [mut luma, mut cb, mut cr] =
+            encode_planes(src.unwrap_or(out), rect, self.sampling, &lay);
+        transform_plane(&mut luma, lay.yb.0, &self.luma);
+        transform_plane(&mut cb, lay.cb.0, &self.chroma);
+        transform_plane(&mut cr, lay.cb.0, &self.chroma);
         let planes = Planes {
             luma: &luma,
             cb: &cb,
             cr: &cr,
             lay,
-            s,
+            s: self.sampling,
         };
-        frame
-            .pixels_mut()
-            .par_chunks_mut(stride)
-            .skip(rect.y as usize)
-            .take(rect.h as usize)
-            .enumerate()
-            .for_each(|(y, row)| {
-                let row = &mut row[rect.x as usize..][..rect.w as usize];
-                for (x, p) in row.iter_mut().enumerate() {
-                    *p = planes.rgb(x as u32, y as u32) | (*p & 0xff00_0000);
-                }
-            });
+        planes.decode(src, out, rect);
     }
 
     /// GPU work that starts with a copy of the input to the output through
@@ -480,7 +439,13 @@ impl Jpeg {
         }
 
         let u = self.uniforms(frame, blocks, rects.len() as u32);
-        let quant: Vec<[u32; 4]> = self.luma.0.iter().chain(&self.chroma.0).copied().collect();
+        let quant: Vec<[u32; 4]> = self
+            .luma
+            .entries
+            .iter()
+            .chain(&self.chroma.entries)
+            .copied()
+            .collect();
         let groups = blocks.div_ceil(BLOCKS_PER_GROUP);
         let across = groups.min(32_768);
         let frame_in = match from {
@@ -540,6 +505,26 @@ impl Jpeg {
     }
 }
 
+/// Defines `$name` to run `$inner`, compiled for AVX2 where the CPU has it.
+/// The codec's arithmetic is integer, so the pixels are the same either
+/// way; only the speed differs. `$inner` must be `#[inline(always)]`.
+macro_rules! avx2_twin {
+    ($name:ident => $inner:ident($($arg:ident: $ty:ty),* $(,)?)) => {
+        fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                #[target_feature(enable = "avx2")]
+                fn avx2($($arg: $ty),*) {
+                    $inner($($arg),*)
+                }
+                // SAFETY: the CPU supports AVX2, checked just above.
+                return unsafe { avx2($($arg),*) };
+            }
+            $inner($($arg),*)
+        }
+    };
+}
+
 /// Decoded planes of one image, for the decode side.
 struct Planes<'a> {
     luma: &'a [u8],
@@ -550,26 +535,229 @@ struct Planes<'a> {
 }
 
 impl Planes<'_> {
-    /// The decoded RGB of pixel (x, y), alpha zero (WGSL `decoded_rgb`).
-    #[inline]
-    fn rgb(&self, x: u32, y: u32) -> u32 {
-        let l = i32::from(self.luma[(y * self.lay.yb.0 * 8 + x) as usize]);
-        let width = self.lay.cb.0 * 8;
-        let cb = upsampled(
-            |cx, cy| self.cb[(cy * width + cx) as usize],
-            self.s,
-            &self.lay,
-            x,
-            y,
+    /// Upsamples chroma and converts back to RGB into `rect` of `out`, row by
+    /// row; alpha comes from `src`, or stays as it is in `out`.
+    fn decode(&self, src: Option<&Frame>, out: &mut Frame, rect: Rect) {
+        let stride = out.width() as usize;
+        let (x0, w) = (rect.x as usize, rect.w as usize);
+        let scratch = || {
+            (
+                vec![0i32; w],
+                vec![0i32; w],
+                vec![0i32; self.lay.cw as usize + 2],
+            )
+        };
+        out.pixels_mut()
+            .par_chunks_mut(stride)
+            .enumerate()
+            .skip(rect.y as usize)
+            .take(rect.h as usize)
+            .for_each_init(scratch, |(cb, cr, tmp), (fy, row)| {
+                let alpha = src.map(|f| &f.pixels()[fy * stride + x0..][..w]);
+                let y = fy - rect.y as usize;
+                decode_row(self, y, &mut row[x0..][..w], alpha, cb, cr, tmp);
+            });
+    }
+}
+
+avx2_twin!(decode_row => decode_row_inner(
+    planes: &Planes<'_>,
+    y: usize,
+    row: &mut [u32],
+    alpha: Option<&[u32]>,
+    cb: &mut [i32],
+    cr: &mut [i32],
+    tmp: &mut [i32],
+));
+
+/// Output row `y` of the decoded image: chroma upsampled, converted to RGB,
+/// with alpha from `alpha`, or kept from `row` when that is `None`.
+#[inline(always)]
+fn decode_row_inner(
+    planes: &Planes<'_>,
+    y: usize,
+    row: &mut [u32],
+    alpha: Option<&[u32]>,
+    cb: &mut [i32],
+    cr: &mut [i32],
+    tmp: &mut [i32],
+) {
+    upsample_row(planes.cb, planes.s, &planes.lay, y, tmp, cb);
+    upsample_row(planes.cr, planes.s, &planes.lay, y, tmp, cr);
+    let yw = planes.lay.yb.0 as usize * 8;
+    let luma = &planes.luma[y * yw..][..row.len()];
+    match alpha {
+        Some(alpha) => {
+            for (i, (o, a)) in row.iter_mut().zip(alpha).enumerate() {
+                *o = ycc_to_rgb(i32::from(luma[i]), cb[i], cr[i]) | (a & 0xff00_0000);
+            }
+        }
+        None => {
+            for (i, o) in row.iter_mut().enumerate() {
+                *o = ycc_to_rgb(i32::from(luma[i]), cb[i], cr[i]) | (*o & 0xff00_0000);
+            }
+        }
+    }
+}
+
+/// The encoder's input: luma and both chroma planes of `rect`, each padded
+/// to whole blocks. Rows and columns past the image repeat its last ones
+/// (jcprepct.c); chroma rows past the last one that holds image data repeat
+/// it, and chroma columns past it average the repeated last pixel column
+/// (jcsample.c's `expand_right_edge`). WGSL: `rgb_at`, `downsampled`.
+fn encode_planes(frame: &Frame, rect: Rect, s: Sampling, lay: &Layout) -> [Vec<u8>; 3] {
+    let stride = frame.width() as usize;
+    let w = rect.w as usize;
+    let line = |y: usize| {
+        let y = rect.y as usize + y.min(rect.h as usize - 1);
+        &frame.pixels()[y * stride + rect.x as usize..][..w]
+    };
+
+    let yw = lay.yb.0 as usize * 8;
+    let mut luma = vec![0u8; lay.luma_bytes()];
+    luma.par_chunks_mut(yw)
+        .enumerate()
+        .for_each(|(y, row)| luma_row(row, line(y)));
+
+    let (h, v) = (s.h as usize, s.v as usize);
+    let cw = lay.cb.0 as usize * 8;
+    let (bias, shift) = match h * v {
+        4 => ([1, 2], 2),
+        2 => ([0, 1], 1),
+        _ => ([0, 0], 0),
+    };
+    let down = Downsample { h, bias, shift };
+    let mut cb = vec![0u8; lay.chroma_bytes()];
+    let mut cr = vec![0u8; lay.chroma_bytes()];
+    // Per source column, Cb and Cr summed over the chroma row's source rows,
+    // padded by the last column to whole chroma samples.
+    let sums = || (vec![0i32; cw * h], vec![0i32; cw * h]);
+    cb.par_chunks_mut(cw)
+        .zip(cr.par_chunks_mut(cw))
+        .enumerate()
+        .for_each_init(sums, |(sb, sr), (cy, (row_b, row_r))| {
+            let cy = cy.min(lay.ch as usize - 1);
+            let lines = [line(cy * v), line(cy * v + 1)];
+            chroma_row(row_b, row_r, sb, sr, &lines[..v], down);
+        });
+    [luma, cb, cr]
+}
+
+avx2_twin!(luma_row => luma_row_inner(row: &mut [u8], line: &[u32]));
+
+/// One row of the luma plane, padded by its last sample.
+#[inline(always)]
+fn luma_row_inner(row: &mut [u8], line: &[u32]) {
+    let (data, pad) = row.split_at_mut(line.len());
+    for (o, &p) in data.iter_mut().zip(line) {
+        *o = luma_of(rgb_of(p)) as u8;
+    }
+    pad.fill(data[line.len() - 1]);
+}
+
+/// How chroma samples are averaged: `h` columns, the rounding bias of even
+/// and odd samples, and the shift that divides.
+#[derive(Clone, Copy)]
+struct Downsample {
+    h: usize,
+    bias: [i32; 2],
+    shift: i32,
+}
+
+avx2_twin!(chroma_row => chroma_row_inner(
+    row_b: &mut [u8],
+    row_r: &mut [u8],
+    sb: &mut [i32],
+    sr: &mut [i32],
+    lines: &[&[u32]],
+    d: Downsample,
+));
+
+/// One row of both chroma planes from its source rows: per source column,
+/// Cb and Cr summed over the rows (padded by the last column to whole
+/// samples in `sb`, `sr`), then `h` columns averaged.
+#[inline(always)]
+fn chroma_row_inner(
+    row_b: &mut [u8],
+    row_r: &mut [u8],
+    sb: &mut [i32],
+    sr: &mut [i32],
+    lines: &[&[u32]],
+    d: Downsample,
+) {
+    let w = lines[0].len();
+    sb.fill(0);
+    sr.fill(0);
+    for line in lines {
+        for ((b, r), &p) in sb.iter_mut().zip(sr.iter_mut()).zip(*line) {
+            let [pb, pr] = chroma_of(rgb_of(p));
+            *b += pb;
+            *r += pr;
+        }
+    }
+    let (last_b, last_r) = (sb[w - 1], sr[w - 1]);
+    sb[w..].fill(last_b);
+    sr[w..].fill(last_r);
+    for (cx, (ob, or)) in row_b.iter_mut().zip(row_r.iter_mut()).enumerate() {
+        let i = cx * d.h;
+        let (b, r) = (
+            sb[i..i + d.h].iter().sum::<i32>(),
+            sr[i..i + d.h].iter().sum::<i32>(),
         );
-        let cr = upsampled(
-            |cx, cy| self.cr[(cy * width + cx) as usize],
-            self.s,
-            &self.lay,
-            x,
-            y,
-        );
-        ycc_to_rgb(l, cb, cr)
+        *ob = ((b + d.bias[cx & 1]) >> d.shift) as u8;
+        *or = ((r + d.bias[cx & 1]) >> d.shift) as u8;
+    }
+}
+
+/// Chroma row `y` of the output by libjpeg's fancy upsampling: a triangle
+/// filter weighting the nearer chroma samples 3:1 in each subsampled
+/// direction, edges repeated (WGSL `upsampled`). `tmp` holds `cw + 2` values.
+#[inline(always)]
+fn upsample_row(
+    plane: &[u8],
+    s: Sampling,
+    lay: &Layout,
+    y: usize,
+    tmp: &mut [i32],
+    out: &mut [i32],
+) {
+    let pw = lay.cb.0 as usize * 8;
+    let (cw, ch) = (lay.cw as usize, lay.ch as usize);
+    if s.h == 1 {
+        for (o, &v) in out.iter_mut().zip(&plane[y * pw..]) {
+            *o = i32::from(v);
+        }
+        return;
+    }
+    // tmp[1..=cw]: each chroma column, weighted vertically when subsampled
+    // that way; tmp[0] and tmp[cw + 1] repeat the ends.
+    let (shift, even_bias, odd_bias) = if s.v == 1 {
+        let row = &plane[y * pw..][..cw];
+        for (t, &v) in tmp[1..=cw].iter_mut().zip(row) {
+            *t = i32::from(v);
+        }
+        (2, 1, 2)
+    } else {
+        let cy = y / 2;
+        let ny = if y.is_multiple_of(2) {
+            cy.saturating_sub(1)
+        } else {
+            (cy + 1).min(ch - 1)
+        };
+        let (near, far) = (&plane[cy * pw..][..cw], &plane[ny * pw..][..cw]);
+        for ((t, &a), &b) in tmp[1..=cw].iter_mut().zip(near).zip(far) {
+            *t = 3 * i32::from(a) + i32::from(b);
+        }
+        (4, 8, 7)
+    };
+    tmp[0] = tmp[1];
+    tmp[cw + 1] = tmp[cw];
+    for (cx, pair) in out.chunks_mut(2).enumerate() {
+        let c = cx + 1;
+        pair[0] = (3 * tmp[c] + tmp[c - 1] + even_bias) >> shift;
+        if let Some(odd) = pair.get_mut(1) {
+            *odd = (3 * tmp[c] + tmp[c + 1] + odd_bias) >> shift;
+        }
     }
 }
 
@@ -599,64 +787,6 @@ fn chroma_of([r, g, b]: [i32; 3]) -> [i32; 2] {
     ]
 }
 
-/// Chroma sample (cx, cy) as jcsample.c makes it: the mean of the `h`x`v`
-/// source pixels with a bias alternating along the row; rows past the image
-/// repeat its last chroma row, columns past it average the repeated last
-/// pixel column (WGSL `downsampled`).
-#[inline]
-fn downsampled(
-    rgb: &impl Fn(u32, u32) -> [i32; 3],
-    s: Sampling,
-    lay: &Layout,
-    cx: u32,
-    cy: u32,
-) -> [i32; 2] {
-    let cy = cy.min(lay.ch - 1);
-    let mut sum = [0i32; 2];
-    for dy in 0..s.v {
-        for dx in 0..s.h {
-            let [b, r] = chroma_of(rgb(cx * s.h + dx, cy * s.v + dy));
-            sum = [sum[0] + b, sum[1] + r];
-        }
-    }
-    let odd = (cx & 1) as i32;
-    let (bias, shift) = match s.h * s.v {
-        4 => (1 + odd, 2),
-        2 => (odd, 1),
-        _ => (0, 0),
-    };
-    sum.map(|v| (v + bias) >> shift)
-}
-
-/// Chroma at pixel (x, y) by libjpeg's fancy upsampling: a triangle filter
-/// weighting the nearer chroma samples 3:1 in each subsampled direction,
-/// edges repeated (WGSL `upsampled`).
-#[inline]
-fn upsampled(sample: impl Fn(u32, u32) -> u8, s: Sampling, lay: &Layout, x: u32, y: u32) -> i32 {
-    let at = |cx: i64, cy: i64| {
-        i32::from(sample(
-            cx.clamp(0, i64::from(lay.cw) - 1) as u32,
-            cy.clamp(0, i64::from(lay.ch) - 1) as u32,
-        ))
-    };
-    let (x, y) = (i64::from(x), i64::from(y));
-    match (s.h, s.v) {
-        (1, 1) => at(x, y),
-        (2, 1) => {
-            let cx = x >> 1;
-            let (n, bias) = if x & 1 == 0 { (cx - 1, 1) } else { (cx + 1, 2) };
-            (3 * at(cx, y) + at(n, y) + bias) >> 2
-        }
-        _ => {
-            let (cx, cy) = (x >> 1, y >> 1);
-            let ny = if y & 1 == 0 { cy - 1 } else { cy + 1 };
-            let col = |c| 3 * at(c, cy) + at(c, ny);
-            let (n, bias) = if x & 1 == 0 { (cx - 1, 8) } else { (cx + 1, 7) };
-            (3 * col(cx) + col(n) + bias) >> 4
-        }
-    }
-}
-
 /// YCbCr back to packed RGB (alpha zero) with jdcolor.c's fixed point.
 #[inline]
 fn ycc_to_rgb(y: i32, cb: i32, cr: i32) -> u32 {
@@ -668,27 +798,113 @@ fn ycc_to_rgb(y: i32, cb: i32, cr: i32) -> u32 {
     c(r) | (c(g) << 8) | (c(b) << 16)
 }
 
+/// DCT, quantization and back for every block of a plane, in place, strips
+/// of 8 rows in parallel.
+fn transform_plane(plane: &mut [u8], blocks_across: u32, q: &Quant) {
+    let width = blocks_across as usize * 8;
+    plane
+        .par_chunks_mut(width * 8)
+        .for_each(|strip| transform_strip(strip, width, q));
+}
+
+avx2_twin!(transform_strip => transform_strip_inner(strip: &mut [u8], width: usize, q: &Quant));
+
+#[inline(always)]
+fn transform_strip_inner(strip: &mut [u8], width: usize, q: &Quant) {
+    for bx in (0..width).step_by(8) {
+        let mut rows = [Lanes::default(); 8];
+        for (y, row) in rows.iter_mut().enumerate() {
+            for (v, &p) in row.0.iter_mut().zip(&strip[y * width + bx..][..8]) {
+                *v = i32::from(p) - 128;
+            }
+        }
+        let out = round_trip_block(rows, q);
+        for (y, row) in out.iter().enumerate() {
+            for (o, &v) in strip[y * width + bx..][..8].iter_mut().zip(&row.0) {
+                *o = v as u8;
+            }
+        }
+    }
+}
+
+/// Eight i32 lanes with lane-wise arithmetic: the 1-D transforms below run
+/// on eight rows or columns of a block at once, which compiles to SIMD.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Lanes([i32; 8]);
+
+impl Lanes {
+    #[inline(always)]
+    fn map2(self, o: Self, f: impl Fn(i32, i32) -> i32) -> Self {
+        let mut r = [0; 8];
+        for (i, v) in r.iter_mut().enumerate() {
+            *v = f(self.0[i], o.0[i]);
+        }
+        Self(r)
+    }
+
+    #[inline(always)]
+    fn map(self, f: impl Fn(i32) -> i32) -> Self {
+        self.map2(self, |a, _| f(a))
+    }
+}
+
+impl std::ops::Add for Lanes {
+    type Output = Self;
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self.map2(o, |a, b| a + b)
+    }
+}
+
+impl std::ops::Sub for Lanes {
+    type Output = Self;
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        self.map2(o, |a, b| a - b)
+    }
+}
+
+impl std::ops::Mul<i32> for Lanes {
+    type Output = Self;
+    #[inline(always)]
+    fn mul(self, k: i32) -> Self {
+        self.map(|a| a * k)
+    }
+}
+
+#[inline(always)]
+fn transpose(m: [Lanes; 8]) -> [Lanes; 8] {
+    let mut t = [Lanes::default(); 8];
+    for (i, row) in m.iter().enumerate() {
+        for (j, &v) in row.0.iter().enumerate() {
+            t[j].0[i] = v;
+        }
+    }
+    t
+}
+
 const CONST_BITS: i32 = 13;
 const PASS1_BITS: i32 = 2;
 
-#[inline]
-fn descale(x: i32, n: i32) -> i32 {
-    (x + (1 << (n - 1))) >> n
+#[inline(always)]
+fn descale(x: Lanes, n: i32) -> Lanes {
+    x.map(|v| (v + (1 << (n - 1))) >> n)
 }
 
-/// One 8-point pass of jfdctint.c: rows (`first`) then columns.
-#[inline]
-fn fdct8(d: [i32; 8], first: bool) -> [i32; 8] {
+/// One 8-point pass of jfdctint.c (WGSL `fdct8`): rows (`first`) then
+/// columns; `d[k]` holds sample `k` of eight lines at once.
+#[inline(always)]
+fn fdct8(d: [Lanes; 8], first: bool) -> [Lanes; 8] {
     let (tmp0, tmp7) = (d[0] + d[7], d[0] - d[7]);
     let (tmp1, tmp6) = (d[1] + d[6], d[1] - d[6]);
     let (tmp2, tmp5) = (d[2] + d[5], d[2] - d[5]);
     let (tmp3, tmp4) = (d[3] + d[4], d[3] - d[4]);
     let (tmp10, tmp13) = (tmp0 + tmp3, tmp0 - tmp3);
     let (tmp11, tmp12) = (tmp1 + tmp2, tmp1 - tmp2);
-    let mut o = [0i32; 8];
+    let mut o = [Lanes::default(); 8];
     let n = if first {
-        o[0] = (tmp10 + tmp11) << PASS1_BITS;
-        o[4] = (tmp10 - tmp11) << PASS1_BITS;
+        o[0] = (tmp10 + tmp11).map(|v| v << PASS1_BITS);
+        o[4] = (tmp10 - tmp11).map(|v| v << PASS1_BITS);
         CONST_BITS - PASS1_BITS
     } else {
         o[0] = descale(tmp10 + tmp11, PASS1_BITS);
@@ -711,14 +927,15 @@ fn fdct8(d: [i32; 8], first: bool) -> [i32; 8] {
     o
 }
 
-/// One 8-point pass of jidctint.c on dequantized input, descaled by `n` bits.
-#[inline]
-fn idct8(d: [i32; 8], n: i32) -> [i32; 8] {
+/// One 8-point pass of jidctint.c on dequantized input, descaled by `n`
+/// bits (WGSL `idct8`).
+#[inline(always)]
+fn idct8(d: [Lanes; 8], n: i32) -> [Lanes; 8] {
     let z1 = (d[2] + d[6]) * 4433;
     let tmp2 = z1 - d[6] * 15137;
     let tmp3 = z1 + d[2] * 6270;
-    let tmp0 = (d[0] + d[4]) << CONST_BITS;
-    let tmp1 = (d[0] - d[4]) << CONST_BITS;
+    let tmp0 = (d[0] + d[4]).map(|v| v << CONST_BITS);
+    let tmp1 = (d[0] - d[4]).map(|v| v << CONST_BITS);
     let (tmp10, tmp13) = (tmp0 + tmp3, tmp0 - tmp3);
     let (tmp11, tmp12) = (tmp1 + tmp2, tmp1 - tmp2);
 
@@ -746,35 +963,28 @@ fn idct8(d: [i32; 8], n: i32) -> [i32; 8] {
 
 /// libjpeg's post-IDCT range limit: recentre, clamp to 0..=255; values
 /// outside -512..512 wrap as its 1024-entry table does.
-#[inline]
-fn range_limit(x: i32) -> u8 {
-    ((((x + 512) & 1023) - 512) + 128).clamp(0, 255) as u8
+#[inline(always)]
+fn range_limit(x: i32) -> i32 {
+    ((((x + 512) & 1023) - 512) + 128).clamp(0, 255)
 }
 
-/// Forward DCT, quantization, dequantization and inverse DCT of one block of
-/// centred samples (row-major), back to 8-bit samples.
-fn round_trip_block(block: &[i32; 64], q: &Quant) -> [u8; 64] {
-    let mut ws = [0i32; 64];
-    for r in 0..8 {
-        let row: [i32; 8] = block[r * 8..r * 8 + 8].try_into().expect("8 samples");
-        ws[r * 8..r * 8 + 8].copy_from_slice(&fdct8(row, true));
+/// Forward DCT, quantization, dequantization and inverse DCT of one block
+/// of centred samples, `rows[y].0[x]`, back to samples in 0..=255 in the
+/// same layout. Each pass works on eight lines at once; the transposes
+/// between them put the lines in the lanes.
+#[inline(always)]
+fn round_trip_block(rows: [Lanes; 8], q: &Quant) -> [Lanes; 8] {
+    let r = fdct8(transpose(rows), true); // r[u].0[y]
+    let c = fdct8(transpose(r), false); // c[v].0[u]: coefficient (v, u)
+    let mut d = [Lanes::default(); 8];
+    for (v, dv) in d.iter_mut().enumerate() {
+        *dv = q.requantize(c[v], v);
     }
-    for c in 0..8 {
-        let coef = fdct8(std::array::from_fn(|k| ws[k * 8 + c]), false);
-        let deq = std::array::from_fn(|k| q.requantize(coef[k], k * 8 + c));
-        for (k, v) in idct8(deq, CONST_BITS - PASS1_BITS).into_iter().enumerate() {
-            ws[k * 8 + c] = v;
-        }
-    }
-    let mut out = [0u8; 64];
-    for r in 0..8 {
-        let row: [i32; 8] = ws[r * 8..r * 8 + 8].try_into().expect("8 values");
-        for (k, v) in idct8(row, CONST_BITS + PASS1_BITS + 3)
-            .into_iter()
-            .enumerate()
-        {
-            out[r * 8 + k] = range_limit(v);
-        }
+    let w = idct8(d, CONST_BITS - PASS1_BITS); // w[y].0[u]
+    let o = idct8(transpose(w), CONST_BITS + PASS1_BITS + 3); // o[x].0[y]
+    let mut out = transpose(o);
+    for row in out.iter_mut() {
+        *row = row.map(range_limit);
     }
     out
 }
@@ -786,19 +996,19 @@ mod tests {
     #[test]
     fn reciprocal_division_rounds_like_integer_division() {
         for step in 1..=255 {
-            let q = Quant([reciprocal(step); 64]);
+            let q = Quant::from_steps([step; 64]);
             let d = step as i32 * 8;
             for x in (0..32_768).step_by(7).chain([32_767]) {
                 let want = (x + d / 2) / d * step as i32;
-                assert_eq!(q.requantize(x, 0), want, "step {step}, x {x}");
-                assert_eq!(q.requantize(-x, 0), -want, "step {step}, x -{x}");
+                let got = q.requantize(Lanes([x, -x, x, -x, x, -x, x, -x]), 3);
+                assert_eq!(got.0[..2], [want, -want], "step {step}, x {x}");
             }
         }
     }
 
     #[test]
     fn quality_scaling_follows_ijg() {
-        let steps = |q: u8, base| Quant::new(base, q).0.map(|e| e[0]);
+        let steps = |q: u8, base| Quant::new(base, q).entries.map(|e| e[0]);
         assert_eq!(steps(50, &LUMA_BASE), LUMA_BASE);
         assert_eq!(steps(100, &LUMA_BASE), [1; 64]);
         // q 5: scale 1000%, clamped to the baseline 255.
@@ -821,12 +1031,12 @@ mod tests {
     fn flat_block_survives_any_quality() {
         for q in [1, 5, 50, 100] {
             for v in [-128, -3, 0, 77, 127] {
-                let out = round_trip_block(&[v; 64], &Quant::new(&LUMA_BASE, q));
+                let out = round_trip_block([Lanes([v; 8]); 8], &Quant::new(&LUMA_BASE, q));
                 // A flat block is pure DC: the DC step at q 1 is 255, so the
                 // level may move by up to half of it (divided by the DCT's 8).
-                let err = (i32::from(out[0]) - (v + 128)).abs();
-                assert!(out.iter().all(|&o| o == out[0]), "q {q} v {v}");
-                assert!(err <= 16, "q {q} v {v}: {}", out[0]);
+                let first = out[0].0[0];
+                assert!(out.iter().all(|r| r.0 == [first; 8]), "q {q} v {v}");
+                assert!((first - (v + 128)).abs() <= 16, "q {q} v {v}: {first}");
             }
         }
     }
@@ -844,12 +1054,12 @@ mod tests {
 
     #[test]
     fn fancy_upsampling_weights_nearer_samples_three_to_one() {
-        let lay = Layout::new(4, 2, Sampling::from_param(1));
-        let plane = [0u8, 100];
-        let at = |cx: u32, _: u32| plane[cx as usize];
-        let got: Vec<i32> = (0..4)
-            .map(|x| upsampled(at, Sampling::from_param(1), &lay, x, 0))
-            .collect();
+        let s = Sampling::from_param(1);
+        let lay = Layout::new(4, 2, s);
+        let mut plane = vec![0u8; lay.chroma_bytes()];
+        plane[1] = 100;
+        let (mut tmp, mut got) = ([0; 4], [0; 4]);
+        upsample_row(&plane, s, &lay, 0, &mut tmp, &mut got);
         assert_eq!(got, [0, 25, 75, 100]);
     }
 }

@@ -145,7 +145,7 @@ impl Op for CompressionArtifact {
         out.pixels_mut().copy_from_slice(inputs[0].pixels());
         let jpeg = Jpeg::new(self.quality, SUBSAMPLING);
         for tile in self.tiles(ctx, out.size()) {
-            jpeg.round_trip(out, tile);
+            jpeg.round_trip(None, out, tile);
         }
     }
 

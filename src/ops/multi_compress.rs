@@ -129,10 +129,10 @@ impl Op for MultiCompress {
     }
 
     fn run_cpu(&self, _ctx: &FrameCtx, inputs: &[&Frame], out: &mut Frame) {
-        out.pixels_mut().copy_from_slice(inputs[0].pixels());
         let rect = Rect::whole(out.size());
-        for q in self.qualities() {
-            Jpeg::new(q, self.subsampling).round_trip(out, rect);
+        for (i, q) in self.qualities().into_iter().enumerate() {
+            let src = (i == 0).then_some(inputs[0]);
+            Jpeg::new(q, self.subsampling).round_trip(src, out, rect);
         }
     }
 
