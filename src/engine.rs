@@ -101,11 +101,27 @@ impl Engine {
         input: &Frame,
         frame: u32,
     ) -> Result<Vec<Frame>, RunError> {
+        let mut out = Vec::new();
+        self.run_frame_into(plan, input, frame, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Engine::run_frame`] into `out`, reusing its frames' allocations:
+    /// for a caller that processes a stream of frames and keeps no output,
+    /// this saves allocating (and the OS zeroing) every output frame.
+    pub fn run_frame_into(
+        &mut self,
+        plan: &Plan,
+        input: &Frame,
+        frame: u32,
+        out: &mut Vec<Frame>,
+    ) -> Result<(), RunError> {
         let sizes = plan.sizes(input.size())?;
-        Ok(match &mut self.exec {
-            Exec::Cpu(cpu) => cpu.run(plan, &sizes, input, frame),
-            Exec::Gpu(gpu) => gpu.run(plan, &sizes, input, frame)?,
-        })
+        match &mut self.exec {
+            Exec::Cpu(cpu) => cpu.run(plan, &sizes, input, frame, out),
+            Exec::Gpu(gpu) => gpu.run(plan, &sizes, input, frame, out)?,
+        }
+        Ok(())
     }
 
     /// GPU time of the last frame's compute work, without transfers; `None`

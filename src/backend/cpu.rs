@@ -12,8 +12,16 @@ pub struct CpuBackend {
 }
 
 impl CpuBackend {
-    /// Runs every node on `input` and returns the frames of `plan.reads`.
-    pub fn run(&mut self, plan: &Plan, sizes: &[Size], input: &Frame, frame: u32) -> Vec<Frame> {
+    /// Runs every node on `input` and leaves the frames of `plan.reads` in
+    /// `out`, reusing its allocations.
+    pub fn run(
+        &mut self,
+        plan: &Plan,
+        sizes: &[Size],
+        input: &Frame,
+        frame: u32,
+        out: &mut Vec<Frame>,
+    ) {
         self.slots
             .resize_with(plan.slots, || Frame::new(Size::new(0, 0)));
         for (i, node) in plan.nodes.iter().enumerate() {
@@ -34,9 +42,11 @@ impl CpuBackend {
             node.op.run_cpu(&ctx, &inputs, &mut out);
             self.slots[node.slot] = out;
         }
-        plan.reads
-            .iter()
-            .map(|(n, _)| self.slots[plan.nodes[*n].slot].clone())
-            .collect()
+        out.resize_with(plan.reads.len(), || Frame::new(Size::new(0, 0)));
+        for ((n, _), f) in plan.reads.iter().zip(out.iter_mut()) {
+            let slot = &self.slots[plan.nodes[*n].slot];
+            f.reshape(slot.size());
+            f.pixels_mut().copy_from_slice(slot.pixels());
+        }
     }
 }

@@ -257,14 +257,16 @@ impl GpuBackend {
         Ok(())
     }
 
-    /// Runs every node on `input` and returns the frames of `plan.reads`.
+    /// Runs every node on `input` and leaves the frames of `plan.reads` in
+    /// `out`, reusing its allocations.
     pub fn run(
         &mut self,
         plan: &Plan,
         sizes: &[Size],
         input: &Frame,
         frame: u32,
-    ) -> Result<Vec<Frame>, GpuError> {
+        out: &mut Vec<Frame>,
+    ) -> Result<(), GpuError> {
         let storage = wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_DST
             | wgpu::BufferUsages::COPY_SRC;
@@ -509,7 +511,7 @@ impl GpuBackend {
         rx.recv()
             .map_err(|e| GpuError::Wgpu(e.to_string()))?
             .map_err(|e| GpuError::Wgpu(e.to_string()))?;
-        let (frames, gpu_ns) = {
+        let gpu_ns = {
             let view = slice
                 .get_mapped_range()
                 .map_err(|e| GpuError::Wgpu(e.to_string()))?;
@@ -521,24 +523,22 @@ impl GpuBackend {
                 };
                 stamp(1).saturating_sub(stamp(0)) as f64 * t.period_ns
             });
+            out.resize_with(plan.reads.len(), || Frame::new(Size::new(0, 0)));
             let mut offset = 0;
-            let frames = plan
-                .reads
-                .iter()
-                .map(|(n, _)| {
-                    let size = sizes[*n];
-                    let px = words[offset..offset + size.pixels()].to_vec();
-                    offset += size.pixels();
-                    Frame::from_pixels(size, px).expect("sized by the plan")
-                })
-                .collect();
-            (frames, gpu_ns)
+            for ((n, _), f) in plan.reads.iter().zip(out.iter_mut()) {
+                let size = sizes[*n];
+                f.reshape(size);
+                f.pixels_mut()
+                    .copy_from_slice(&words[offset..offset + size.pixels()]);
+                offset += size.pixels();
+            }
+            gpu_ns
         };
         readback.unmap();
         self.last_gpu_ns = gpu_ns;
         if let Some(e) = self.uncaptured.lock().ok().and_then(|mut v| v.pop()) {
             return Err(GpuError::Wgpu(e));
         }
-        Ok(frames)
+        Ok(())
     }
 }
