@@ -1,6 +1,8 @@
 //! Each op on each backend at 1920x1080 (and the JPEG issue's sizes), and
 //! the three-op graph of the core issue, timed per frame as a user sees it:
-//! for the GPU that includes the upload and the readback. GPU cases run only where `Backend::Auto` finds
+//! for the GPU that includes the upload and the readback. Output frames are
+//! reused across iterations (`Engine::run_frame_into`), as a tool that
+//! streams frames would. GPU cases run only where `Backend::Auto` finds
 //! a hardware adapter (never on llvmpipe, whose timings mean nothing).
 //!
 //! `cargo bench --bench ops`; figures go to BENCHMARKS.md with the machine named.
@@ -36,6 +38,19 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
     (
         "multi_compress_8",
         "multi_compress(iterations: 8, quality_start: 80, quality_end: 20, decay: linear)",
+        HD,
+    ),
+    // Eight full-frame round trips at 4K in one submission: the cost of one
+    // when the GPU is busy, apart from per-frame start-up.
+    (
+        "multi_compress_8_4k",
+        "multi_compress(iterations: 8, quality_start: 30)",
+        (3840, 2160),
+    ),
+    // Twenty dispatches of a per-pixel op in one submission, likewise.
+    (
+        "saturation_x20",
+        "saturation(mode: fixed, value: 0.2), repeat: 20",
         HD,
     ),
     (
@@ -78,8 +93,9 @@ fn bench(c: &mut Criterion) {
         let plan = common::plan(&text);
         let frame = common::test_frame(width, height);
         for (backend, engine) in engines.iter_mut() {
+            let mut out = Vec::new();
             group.bench_function(format!("{backend}/{name}"), |b| {
-                b.iter(|| engine.run_frame(&plan, &frame, 0).unwrap())
+                b.iter(|| engine.run_frame_into(&plan, &frame, 0, &mut out).unwrap())
             });
             if engine.last_gpu_time().is_some() {
                 // The same frames, timed by GPU timestamps: kernels only.
@@ -87,7 +103,7 @@ fn bench(c: &mut Criterion) {
                     b.iter_custom(|iters| {
                         (0..iters)
                             .map(|_| {
-                                engine.run_frame(&plan, &frame, 0).unwrap();
+                                engine.run_frame_into(&plan, &frame, 0, &mut out).unwrap();
                                 engine.last_gpu_time().unwrap_or_default()
                             })
                             .sum()
