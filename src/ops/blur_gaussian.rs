@@ -70,55 +70,26 @@ impl Op for BlurGaussian {
 
     fn run_cpu(&self, _ctx: &FrameCtx, inputs: &[&Frame], out: &mut Frame) {
         let w = weights(self.sigma);
-        let r = (w.len() / 2) as i32;
         let src = inputs[0];
-        let (width, height) = (src.width() as usize, src.height() as usize);
+        let width = src.width() as usize;
 
         // Pass 1 (WGSL `horizontal`): each row, padded by reflection, into f32.
-        let mut scratch = vec![[0f32; 4]; width * height];
+        let mut scratch = vec![[0f32; 3]; src.size().pixels()];
+        let bufs = || RowBufs::new(width, w.len() / 2);
         scratch
             .par_chunks_mut(width)
-            .enumerate()
-            .for_each(|(y, line)| {
-                let row = &src.pixels()[y * width..][..width];
-                let padded: Vec<[f32; 4]> = (-r..width as i32 + r)
-                    .map(|x| unpack_rgba(row[reflect(x, width as i32) as usize]))
-                    .collect();
-                for (x, o) in line.iter_mut().enumerate() {
-                    // Four lanes rather than the shader's three: the compiler
-                    // then keeps `acc` in one SIMD register. Lane 3 is dropped.
-                    let mut acc = [0f32; 4];
-                    for (k, &wk) in w.iter().enumerate() {
-                        let p = padded[x + k];
-                        for c in 0..4 {
-                            acc[c] += wk * p[c];
-                        }
-                    }
-                    *o = [acc[0], acc[1], acc[2], padded[x + r as usize][3]];
-                }
-            });
+            .zip(src.pixels().par_chunks(width))
+            .for_each_init(bufs, |bufs, (line, row)| horizontal(row, &w, bufs, line));
 
         // Pass 2 (WGSL `vertical`): columns, a whole row of taps at a time so
         // the inner loop runs along memory.
-        let width_out = width;
+        let acc = || vec![[0f32; 3]; width];
         out.pixels_mut()
-            .par_chunks_mut(width_out)
+            .par_chunks_mut(width)
+            .zip(src.pixels().par_chunks(width))
             .enumerate()
-            .for_each(|(y, line)| {
-                let mut acc = vec![[0f32; 4]; width];
-                for (k, &wk) in w.iter().enumerate() {
-                    let sy = reflect(y as i32 + k as i32 - r, height as i32) as usize;
-                    let taps = &scratch[sy * width..][..width];
-                    for (a, t) in acc.iter_mut().zip(taps) {
-                        for c in 0..4 {
-                            a[c] += wk * t[c];
-                        }
-                    }
-                }
-                let alpha = &scratch[y * width..][..width];
-                for ((o, a), s) in line.iter_mut().zip(&acc).zip(alpha) {
-                    *o = pack_rgba([a[0], a[1], a[2], s[3]]);
-                }
+            .for_each_init(acc, |acc, (y, (line, alpha))| {
+                vertical(&scratch, y, &w, acc, alpha, line)
             });
     }
 
@@ -150,6 +121,97 @@ impl Op for BlurGaussian {
                 pass("vertical", (4, Binding::Output)),
             ],
         }
+    }
+}
+
+/// Per-thread buffers of the horizontal pass: a row's colour channels,
+/// each padded by reflection, and their sums.
+struct RowBufs {
+    padded: [Vec<f32>; 3],
+    acc: [Vec<f32>; 3],
+}
+
+impl RowBufs {
+    fn new(width: usize, radius: usize) -> Self {
+        Self {
+            padded: std::array::from_fn(|_| vec![0.0; width + 2 * radius]),
+            acc: std::array::from_fn(|_| vec![0.0; width]),
+        }
+    }
+}
+
+avx2_twin!(horizontal => horizontal_inner(
+    row: &[u32],
+    w: &[f32],
+    bufs: &mut RowBufs,
+    line: &mut [[f32; 3]],
+));
+
+/// One row's colour blurred along x into `line`. Channel by channel,
+/// a tap at a time over the whole row, so the inner loop is a plain SIMD
+/// multiply-add along memory; each pixel still sums its taps in the
+/// shader's order.
+#[inline(always)]
+fn horizontal_inner(row: &[u32], w: &[f32], bufs: &mut RowBufs, line: &mut [[f32; 3]]) {
+    let (n, r) = (row.len(), w.len() / 2);
+    for i in 0..n + 2 * r {
+        let x = if (r..r + n).contains(&i) {
+            i - r
+        } else {
+            reflect(i as i32 - r as i32, n as i32) as usize
+        };
+        let p = unpack_rgba(row[x]);
+        for (c, padded) in bufs.padded.iter_mut().enumerate() {
+            padded[i] = p[c];
+        }
+    }
+    for (acc, padded) in bufs.acc.iter_mut().zip(&bufs.padded) {
+        acc.fill(0.0);
+        for (k, &wk) in w.iter().enumerate() {
+            for (a, &p) in acc.iter_mut().zip(&padded[k..k + n]) {
+                *a += wk * p;
+            }
+        }
+    }
+    let [r_, g, b] = &bufs.acc;
+    for (x, o) in line.iter_mut().enumerate() {
+        *o = [r_[x], g[x], b[x]];
+    }
+}
+
+avx2_twin!(vertical => vertical_inner(
+    scratch: &[[f32; 3]],
+    y: usize,
+    w: &[f32],
+    acc: &mut [[f32; 3]],
+    alpha: &[u32],
+    line: &mut [u32],
+));
+
+/// Output row `y`: the horizontal pass's rows blurred along y, a whole row
+/// of one tap at a time, with the alpha of the input row `alpha`.
+#[inline(always)]
+fn vertical_inner(
+    scratch: &[[f32; 3]],
+    y: usize,
+    w: &[f32],
+    acc: &mut [[f32; 3]],
+    alpha: &[u32],
+    line: &mut [u32],
+) {
+    let width = line.len();
+    let height = scratch.len() / width;
+    let r = (w.len() / 2) as i32;
+    acc.fill([0.0; 3]);
+    for (k, &wk) in w.iter().enumerate() {
+        let sy = reflect(y as i32 + k as i32 - r, height as i32) as usize;
+        let taps = scratch[sy * width..][..width].as_flattened();
+        for (a, &t) in acc.as_flattened_mut().iter_mut().zip(taps) {
+            *a += wk * t;
+        }
+    }
+    for ((o, a), &p) in line.iter_mut().zip(acc.iter()).zip(alpha) {
+        *o = pack_rgba([a[0], a[1], a[2], (p >> 24) as f32]);
     }
 }
 

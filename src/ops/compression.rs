@@ -505,26 +505,6 @@ impl Jpeg {
     }
 }
 
-/// Defines `$name` to run `$inner`, compiled for AVX2 where the CPU has it.
-/// The codec's arithmetic is integer, so the pixels are the same either
-/// way; only the speed differs. `$inner` must be `#[inline(always)]`.
-macro_rules! avx2_twin {
-    ($name:ident => $inner:ident($($arg:ident: $ty:ty),* $(,)?)) => {
-        fn $name($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                #[target_feature(enable = "avx2")]
-                fn avx2($($arg: $ty),*) {
-                    $inner($($arg),*)
-                }
-                // SAFETY: the CPU supports AVX2, checked just above.
-                return unsafe { avx2($($arg),*) };
-            }
-            $inner($($arg),*)
-        }
-    };
-}
-
 /// Decoded planes of one image, for the decode side.
 struct Planes<'a> {
     luma: &'a [u8],

@@ -145,43 +145,72 @@ pub fn resample(src: &Frame, out: &mut Frame, filter: Filter) {
 
     // WGSL `horizontal`: out_w × in_h floats; each input row unpacked once.
     let mut rows = vec![[0f32; 4]; ow * ih];
-    rows.par_chunks_mut(ow).enumerate().for_each(|(y, line)| {
-        let row: Vec<[f32; 4]> = src.pixels()[y * iw..][..iw]
-            .iter()
-            .map(|&p| unpack_rgba(p))
-            .collect();
-        for (x, o) in line.iter_mut().enumerate() {
-            let taps = &ax.weights[x * ax.taps as usize..][..ax.taps as usize];
-            let mut acc = [0f32; 4];
-            for (t, &w) in taps.iter().enumerate() {
-                let p = row[(ax.starts[x] as usize + t).min(iw - 1)];
-                for c in 0..4 {
-                    acc[c] += w * p[c];
-                }
-            }
-            *o = acc;
-        }
-    });
+    let unpacked = || vec![[0f32; 4]; iw];
+    rows.par_chunks_mut(ow)
+        .zip(src.pixels().par_chunks(iw))
+        .for_each_init(unpacked, |row, (line, px)| horizontal(px, &ax, row, line));
 
     // WGSL `vertical`: whole rows of taps at a time, along memory.
+    let acc = || vec![[0f32; 4]; ow];
     out.pixels_mut()
         .par_chunks_mut(ow)
         .enumerate()
-        .for_each(|(y, line)| {
-            let taps = &ay.weights[y * ay.taps as usize..][..ay.taps as usize];
-            let mut acc = vec![[0f32; 4]; ow];
-            for (t, &w) in taps.iter().enumerate() {
-                let sy = (ay.starts[y] as usize + t).min(ih - 1);
-                for (a, r) in acc.iter_mut().zip(&rows[sy * ow..][..ow]) {
-                    for c in 0..4 {
-                        a[c] += w * r[c];
-                    }
-                }
+        .for_each_init(acc, |acc, (y, line)| vertical(&rows, y, &ay, acc, line));
+}
+
+avx2_twin!(horizontal => horizontal_inner(
+    px: &[u32],
+    ax: &Axis,
+    row: &mut [[f32; 4]],
+    line: &mut [[f32; 4]],
+));
+
+/// One input row resampled along x into `line`; `row` is scratch.
+#[inline(always)]
+fn horizontal_inner(px: &[u32], ax: &Axis, row: &mut [[f32; 4]], line: &mut [[f32; 4]]) {
+    let iw = px.len();
+    for (r, &p) in row.iter_mut().zip(px) {
+        *r = unpack_rgba(p);
+    }
+    let taps = ax.taps as usize;
+    for ((o, weights), &start) in line.iter_mut().zip(ax.weights.chunks(taps)).zip(&ax.starts) {
+        let mut acc = [0f32; 4];
+        for (t, &w) in weights.iter().enumerate() {
+            let p = row[(start as usize + t).min(iw - 1)];
+            for c in 0..4 {
+                acc[c] += w * p[c];
             }
-            for (o, a) in line.iter_mut().zip(&acc) {
-                *o = pack_rgba(*a);
-            }
-        });
+        }
+        *o = acc;
+    }
+}
+
+avx2_twin!(vertical => vertical_inner(
+    rows: &[[f32; 4]],
+    y: usize,
+    ay: &Axis,
+    acc: &mut [[f32; 4]],
+    line: &mut [u32],
+));
+
+/// Output row `y` from the horizontal pass's rows, a whole row of one tap
+/// at a time.
+#[inline(always)]
+fn vertical_inner(rows: &[[f32; 4]], y: usize, ay: &Axis, acc: &mut [[f32; 4]], line: &mut [u32]) {
+    let ow = line.len();
+    let ih = rows.len() / ow;
+    let taps = &ay.weights[y * ay.taps as usize..][..ay.taps as usize];
+    acc.fill([0.0; 4]);
+    for (t, &w) in taps.iter().enumerate() {
+        let sy = (ay.starts[y] as usize + t).min(ih - 1);
+        let src = rows[sy * ow..][..ow].as_flattened();
+        for (a, &r) in acc.as_flattened_mut().iter_mut().zip(src) {
+            *a += w * r;
+        }
+    }
+    for (o, a) in line.iter_mut().zip(acc.iter()) {
+        *o = pack_rgba(*a);
+    }
 }
 
 #[repr(C)]
