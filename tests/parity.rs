@@ -113,3 +113,17 @@ fn frames_of_other_sizes_reuse_the_engine() {
         assert_close(&format!("{w}x{h}"), &a, &b, 1);
     }
 }
+
+#[test]
+fn one_engine_takes_frames_of_changing_sizes() {
+    let Some(mut gpu) = gpu_engine() else { return };
+    let mut cpu = Engine::cpu();
+    let p = plan("(steps: [(name: \"s\", op: compression(quality: 40))])");
+    // Growing, shrinking and growing again: buffers are made, kept and remade.
+    for (w, h) in [(16, 16), (97, 61), (33, 7), (120, 90)] {
+        let input = test_frame(w, h);
+        let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);
+        let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
+        assert_close(&format!("{w}x{h}"), &a, &b, 0);
+    }
+}

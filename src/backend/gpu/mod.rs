@@ -68,6 +68,26 @@ pub fn find_adapter(allow_software: bool) -> Option<Found> {
         })
 }
 
+fn wgpu_error(e: impl std::fmt::Display) -> GpuError {
+    GpuError::Wgpu(e.to_string())
+}
+
+/// Maps `slice` and waits until it is mapped (and all submitted work done).
+fn map_and_wait(
+    device: &wgpu::Device,
+    slice: wgpu::BufferSlice<'_>,
+    mode: wgpu::MapMode,
+) -> Result<(), GpuError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    slice.map_async(mode, move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(wgpu_error)?;
+    rx.recv().map_err(wgpu_error)?.map_err(wgpu_error)
+}
+
 /// A frame-sized buffer's bytes.
 fn frame_bytes(size: Size) -> u64 {
     size.pixels() as u64 * 4
@@ -85,6 +105,11 @@ pub struct GpuBackend {
     uniforms: Option<wgpu::Buffer>,
     data: Option<wgpu::Buffer>,
     readback: Option<wgpu::Buffer>,
+    /// Staging for the input frame, kept mapped between frames:
+    /// `queue.write_buffer` would allocate (and the OS fault in) a fresh
+    /// staging buffer for every frame.
+    upload: Option<wgpu::Buffer>,
+    upload_mapped: bool,
     timer: Option<Timer>,
     last_gpu_ns: Option<f64>,
     uncaptured: Arc<Mutex<Vec<String>>>,
@@ -167,6 +192,8 @@ impl GpuBackend {
             uniforms: None,
             data: None,
             readback: None,
+            upload: None,
+            upload_mapped: false,
             timer,
             last_gpu_ns: None,
             uncaptured,
@@ -254,6 +281,35 @@ impl GpuBackend {
                 mapped_at_creation: false,
             }));
         }
+        Ok(())
+    }
+
+    /// Copies `input` into the upload buffer, making or mapping it as needed.
+    fn stage_input(&mut self, input: &Frame) -> Result<(), GpuError> {
+        let bytes = frame_bytes(input.size()).max(16).next_multiple_of(16);
+        if self.upload.as_ref().is_none_or(|b| b.size() < bytes) {
+            self.upload = Some(self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("upload"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: true,
+            }));
+            self.upload_mapped = true;
+        }
+        let upload = self.upload.as_ref().expect("made above");
+        if !self.upload_mapped {
+            map_and_wait(&self.device, upload.slice(..), wgpu::MapMode::Write)?;
+        }
+        {
+            let mut view = upload
+                .slice(..)
+                .get_mapped_range_mut()
+                .map_err(wgpu_error)?;
+            let pixels: &[u8] = bytemuck::cast_slice(input.pixels());
+            view.slice(..pixels.len()).copy_from_slice(pixels);
+        }
+        upload.unmap();
+        self.upload_mapped = false;
         Ok(())
     }
 
@@ -388,6 +444,8 @@ impl GpuBackend {
             "readback",
         )?;
 
+        self.stage_input(input)?;
+        let upload = self.upload.clone().expect("staged above");
         let (uniforms, data, readback) = match (&self.uniforms, &self.data, &self.readback) {
             (Some(u), Some(d), Some(r)) => (u, d, r),
             _ => return Err(GpuError::Wgpu("arena buffers missing".into())),
@@ -406,11 +464,6 @@ impl GpuBackend {
         let pipelines = &self.pipelines;
         let timer = self.timer.as_ref();
         let result = self.checked(|| {
-            queue.write_buffer(
-                &slots[plan.input_slot],
-                0,
-                bytemuck::cast_slice(input.pixels()),
-            );
             if !uni.is_empty() {
                 queue.write_buffer(uniforms, 0, &uni);
             }
@@ -466,6 +519,8 @@ impl GpuBackend {
             }
 
             let mut encoder = device.create_command_encoder(&Default::default());
+            let input_bytes = frame_bytes(input.size());
+            encoder.copy_buffer_to_buffer(&upload, 0, &slots[plan.input_slot], 0, input_bytes);
             {
                 let mut cpass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("frame"),
@@ -500,17 +555,15 @@ impl GpuBackend {
         });
         result?;
 
-        let slice = readback.slice(..frames_bytes + timer_bytes);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
+        // Map the upload buffer again for the next frame; it is ready when
+        // this frame's work is, so the one wait below covers both.
+        let (upload_tx, upload_rx) = std::sync::mpsc::channel();
+        upload.slice(..).map_async(wgpu::MapMode::Write, move |r| {
+            let _ = upload_tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| GpuError::Wgpu(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| GpuError::Wgpu(e.to_string()))?
-            .map_err(|e| GpuError::Wgpu(e.to_string()))?;
+        let slice = readback.slice(..frames_bytes + timer_bytes);
+        map_and_wait(&self.device, slice, wgpu::MapMode::Read)?;
+        self.upload_mapped = upload_rx.try_recv().is_ok_and(|r| r.is_ok());
         let gpu_ns = {
             let view = slice
                 .get_mapped_range()
