@@ -244,6 +244,22 @@ mod tests {
     }
 
     #[test]
+    fn avx2_and_plain_paths_agree() {
+        let w = weights(2.3);
+        let row: Vec<u32> = (0..61u32).map(|i| i.wrapping_mul(2_654_435_761)).collect();
+        let (mut simd, mut plain) = (vec![[0f32; 3]; 61], vec![[0f32; 3]; 61]);
+        horizontal(&row, &w, &mut RowBufs::new(61, w.len() / 2), &mut simd);
+        horizontal_inner(&row, &w, &mut RowBufs::new(61, w.len() / 2), &mut plain);
+        assert_eq!(simd, plain);
+
+        let scratch: Vec<[f32; 3]> = (0..61 * 5).map(|i| [i as f32 * 0.7, 3.0, 250.0]).collect();
+        let (mut a, mut b) = (vec![0u32; 61], vec![0u32; 61]);
+        vertical(&scratch, 2, &w, &mut vec![[0.0; 3]; 61], &row, &mut a);
+        vertical_inner(&scratch, 2, &w, &mut vec![[0.0; 3]; 61], &row, &mut b);
+        assert_eq!(a, b);
+    }
+
+    #[test]
     fn a_point_spreads_symmetrically() {
         let size = Size::new(9, 9);
         let mut src = Frame::new(size);

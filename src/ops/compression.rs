@@ -1033,6 +1033,16 @@ mod tests {
     }
 
     #[test]
+    fn avx2_and_plain_paths_agree() {
+        let q = Quant::new(&LUMA_BASE, 20);
+        let mut simd: Vec<u8> = (0..24 * 8).map(|i| (i * 37 % 251) as u8).collect();
+        let mut plain = simd.clone();
+        transform_strip(&mut simd, 24, &q);
+        transform_strip_inner(&mut plain, 24, &q);
+        assert_eq!(simd, plain);
+    }
+
+    #[test]
     fn fancy_upsampling_weights_nearer_samples_three_to_one() {
         let s = Sampling::from_param(1);
         let lay = Layout::new(4, 2, s);

@@ -6,6 +6,7 @@
 
 pub mod shaders;
 
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -87,6 +88,11 @@ fn map_and_wait(
         .map_err(wgpu_error)?;
     rx.recv().map_err(wgpu_error)?.map_err(wgpu_error)
 }
+
+/// Frames come out of mapped memory in pieces of this many bytes, on all
+/// threads: one core's memcpy is much of a frame's transfer time. (Going in,
+/// wgpu's write-only view of mapped memory cannot be shared across threads.)
+const COPY_CHUNK: usize = 1 << 20;
 
 /// A frame-sized buffer's bytes.
 fn frame_bytes(size: Size) -> u64 {
@@ -582,7 +588,9 @@ impl GpuBackend {
                 let size = sizes[*n];
                 f.reshape(size);
                 f.pixels_mut()
-                    .copy_from_slice(&words[offset..offset + size.pixels()]);
+                    .par_chunks_mut(COPY_CHUNK / 4)
+                    .zip(words[offset..offset + size.pixels()].par_chunks(COPY_CHUNK / 4))
+                    .for_each(|(d, s)| d.copy_from_slice(s));
                 offset += size.pixels();
             }
             gpu_ns
