@@ -120,7 +120,16 @@ fn one_engine_takes_frames_of_changing_sizes() {
     let mut cpu = Engine::cpu();
     let p = plan("(steps: [(name: \"s\", op: compression(quality: 40))])");
     // Growing, shrinking and growing again: buffers are made, kept and remade.
-    for (w, h) in [(16, 16), (97, 61), (33, 7), (120, 90)] {
+    // One-pixel sides: a single partial block, chroma of one sample.
+    for (w, h) in [
+        (16, 16),
+        (97, 61),
+        (33, 7),
+        (120, 90),
+        (1, 1),
+        (1, 9),
+        (9, 1),
+    ] {
         let input = test_frame(w, h);
         let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);
         let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
