@@ -27,16 +27,16 @@ use crate::frame::{Frame, Size};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Compression {
-    pub quality: u8,
+    pub quality: u32,
     #[serde(default = "default_subsampling")]
-    pub subsampling: u8,
+    pub subsampling: u32,
     #[serde(default = "default_optimize")]
     pub optimize: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gamma: Option<f64>,
 }
 
-pub(crate) fn default_subsampling() -> u8 {
+pub(crate) fn default_subsampling() -> u32 {
     2
 }
 
@@ -204,8 +204,8 @@ pub struct Quant {
 impl Quant {
     /// `base` scaled by `quality` as `jpeg_set_quality` does with
     /// `force_baseline` (steps clamped to 1..=255).
-    fn new(base: &[u32; 64], quality: u8) -> Self {
-        let q = u32::from(quality.clamp(1, 100));
+    fn new(base: &[u32; 64], quality: u32) -> Self {
+        let q = quality.clamp(1, 100);
         let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };
         Self::from_steps(base.map(|t| ((t * scale + 50) / 100).clamp(1, 255)))
     }
@@ -264,7 +264,7 @@ pub struct Sampling {
 
 impl Sampling {
     /// From the `subsampling` parameter: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0.
-    pub fn from_param(s: u8) -> Self {
+    pub fn from_param(s: u32) -> Self {
         match s {
             0 => Self { h: 1, v: 1 },
             1 => Self { h: 2, v: 1 },
@@ -359,7 +359,7 @@ struct GpuTile {
 const BLOCKS_PER_GROUP: u32 = 8;
 
 impl Jpeg {
-    pub fn new(quality: u8, subsampling: u8) -> Self {
+    pub fn new(quality: u32, subsampling: u32) -> Self {
         Self {
             luma: Quant::new(&LUMA_BASE, quality),
             chroma: Quant::new(&CHROMA_BASE, quality),
@@ -988,7 +988,7 @@ mod tests {
 
     #[test]
     fn quality_scaling_follows_ijg() {
-        let steps = |q: u8, base| Quant::new(base, q).entries.map(|e| e[0]);
+        let steps = |q: u32, base| Quant::new(base, q).entries.map(|e| e[0]);
         assert_eq!(steps(50, &LUMA_BASE), LUMA_BASE);
         assert_eq!(steps(100, &LUMA_BASE), [1; 64]);
         // q 5: scale 1000%, clamped to the baseline 255.

@@ -19,7 +19,7 @@ use crate::frame::{Frame, Size};
 #[serde(deny_unknown_fields)]
 pub struct CompressionArtifact {
     pub tile_count: u32,
-    pub quality: u8,
+    pub quality: u32,
     #[serde(default = "default_tile_size_range")]
     pub tile_size_range: (f64, f64),
 }
@@ -51,7 +51,7 @@ pub(crate) const TILE_SIZE_RANGE: Param = Param {
 };
 
 /// The codec's default subsampling, which the reference's tiles got: 4:2:0.
-const SUBSAMPLING: u8 = 2;
+const SUBSAMPLING: u32 = 2;
 
 impl OpParams for CompressionArtifact {
     const NAME: &'static str = "compression_artifact";

@@ -23,13 +23,13 @@ pub enum Decay {
 #[serde(deny_unknown_fields)]
 pub struct MultiCompress {
     pub iterations: u32,
-    pub quality_start: u8,
+    pub quality_start: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quality_end: Option<u8>,
+    pub quality_end: Option<u32>,
     #[serde(default)]
     pub decay: Decay,
     #[serde(default = "compression::default_subsampling")]
-    pub subsampling: u8,
+    pub subsampling: u32,
 }
 
 const ITERATIONS: Param = Param {
@@ -96,7 +96,7 @@ impl OpParams for MultiCompress {
 impl MultiCompress {
     /// The quality of each generation, as the reference computes it
     /// (truncating toward zero).
-    pub fn qualities(&self) -> Vec<u8> {
+    pub fn qualities(&self) -> Vec<u32> {
         let n = self.iterations.max(1);
         let qs = f64::from(self.quality_start);
         let qe = f64::from(self.quality_end.unwrap_or(self.quality_start));
@@ -108,10 +108,10 @@ impl MultiCompress {
                 let t = f64::from(i) / f64::from(n - 1);
                 match self.decay {
                     Decay::Fixed => self.quality_start,
-                    Decay::Linear => (qs + (qe - qs) * t) as u8,
+                    Decay::Linear => (qs + (qe - qs) * t) as u32,
                     Decay::Exponential => {
                         let k = -(qe / qs).ln();
-                        ((qs * (-k * t).exp()) as u8).max(1)
+                        ((qs * (-k * t).exp()) as u32).max(1)
                     }
                 }
             })
@@ -156,7 +156,7 @@ impl Op for MultiCompress {
 mod tests {
     use super::*;
 
-    fn schedule(decay: Decay, n: u32, qs: u8, qe: u8) -> Vec<u8> {
+    fn schedule(decay: Decay, n: u32, qs: u32, qe: u32) -> Vec<u32> {
         MultiCompress {
             iterations: n,
             quality_start: qs,
