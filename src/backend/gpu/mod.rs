@@ -89,9 +89,8 @@ fn map_and_wait(
     rx.recv().map_err(wgpu_error)?.map_err(wgpu_error)
 }
 
-/// Frames come out of mapped memory in pieces of this many bytes, on all
-/// threads: one core's memcpy is much of a frame's transfer time. (Going in,
-/// wgpu's write-only view of mapped memory cannot be shared across threads.)
+/// Frames go into and out of mapped memory in pieces of this many bytes, on
+/// all threads: one core's memcpy is much of a frame's transfer time.
 const COPY_CHUNK: usize = 1 << 20;
 
 /// A frame-sized buffer's bytes.
@@ -306,14 +305,20 @@ impl GpuBackend {
         if !self.upload_mapped {
             map_and_wait(&self.device, upload.slice(..), wgpu::MapMode::Write)?;
         }
-        {
-            let mut view = upload
-                .slice(..)
-                .get_mapped_range_mut()
-                .map_err(wgpu_error)?;
-            let pixels: &[u8] = bytemuck::cast_slice(input.pixels());
-            view.slice(..pixels.len()).copy_from_slice(pixels);
-        }
+        let pixels: &[u8] = bytemuck::cast_slice(input.pixels());
+        pixels
+            .par_chunks(COPY_CHUNK)
+            .enumerate()
+            .try_for_each(|(i, src)| {
+                let at = (i * COPY_CHUNK) as u64;
+                let range = at..at + src.len() as u64;
+                let mut view = upload
+                    .slice(range)
+                    .get_mapped_range_mut()
+                    .map_err(wgpu_error)?;
+                view.copy_from_slice(src);
+                Ok::<_, GpuError>(())
+            })?;
         upload.unmap();
         self.upload_mapped = false;
         Ok(())
