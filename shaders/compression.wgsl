@@ -57,32 +57,38 @@ fn luma_of(c: vec3<i32>) -> i32 {
     return (19595 * c.r + 38470 * c.g + 7471 * c.b + 32768) >> 16u;
 }
 
-fn chroma_of(c: vec3<i32>) -> vec2<i32> {
+// Component `comp` (1 = Cb, 2 = Cr) of chroma sample (cx, cy): the mean of
+// hs x vs pixels with libjpeg's alternating bias. Written out rather than
+// looped, like everything on the path of `blocks`, so that nothing is
+// indexed at run time and the compiler keeps it all in registers.
+fn downsampled(t: Tile, cx: u32, cy_in: u32, comp: u32) -> i32 {
+    let k = select(vec3<i32>(32768, -27439, -5329), vec3<i32>(-11059, -21709, 32768), comp == 1u);
+    let cy = min(cy_in, t.ch - 1u);
+    let x0 = cx * u.hs;
+    let y0 = cy * u.vs;
+    let x1 = x0 + u.hs - 1u;
+    let y1 = y0 + u.vs - 1u;
     let offset = (128 << 16u) + 32767;
-    return vec2<i32>(
-        (-11059 * c.r - 21709 * c.g + 32768 * c.b + offset) >> 16u,
-        (32768 * c.r - 27439 * c.g - 5329 * c.b + offset) >> 16u,
-    );
+    var sum = (dot(k, rgb_at(t, x0, y0)) + offset) >> 16u;
+    var bias = 0;
+    if (u.hs == 2u) {
+        sum += (dot(k, rgb_at(t, x1, y0)) + offset) >> 16u;
+        bias = i32(cx & 1u);
+    }
+    if (u.vs == 2u) {
+        sum += (dot(k, rgb_at(t, x0, y1)) + offset) >> 16u;
+        sum += (dot(k, rgb_at(t, x1, y1)) + offset) >> 16u;
+        bias += 1;
+    }
+    return (sum + bias) >> countTrailingZeros(u.hs * u.vs);
 }
 
-// Chroma sample (cx, cy): mean of hs x vs pixels with libjpeg's alternating bias.
-fn downsampled(t: Tile, cx: u32, cy_in: u32) -> vec2<i32> {
-    let cy = min(cy_in, t.ch - 1u);
-    var sum = vec2<i32>(0);
-    for (var dy = 0u; dy < u.vs; dy++) {
-        for (var dx = 0u; dx < u.hs; dx++) {
-            sum += chroma_of(rgb_at(t, cx * u.hs + dx, cy * u.vs + dy));
-        }
+// Centred sample (x, y) of component `comp` of a tile, as the encoder sees it.
+fn sample_of(t: Tile, comp: u32, x: u32, y: u32) -> i32 {
+    if (comp == 0u) {
+        return luma_of(rgb_at(t, x, y)) - 128;
     }
-    let odd = i32(cx & 1u);
-    let n = u.hs * u.vs;
-    var bias = 0;
-    if (n == 4u) {
-        bias = 1 + odd;
-    } else if (n == 2u) {
-        bias = odd;
-    }
-    return (sum + vec2<i32>(bias)) >> vec2<u32>(countTrailingZeros(n));
+    return downsampled(t, x, y, comp) - 128;
 }
 
 fn fdct8(d: array<i32, 8>, first: bool) -> array<i32, 8> {
@@ -202,49 +208,66 @@ fn blocks(
     let bx = local % across;
     let by = local / across;
 
+    let o = r * 8u;
     if (live) {
-        var row: array<i32, 8>;
         let y = by * 8u + r;
-        for (var k = 0u; k < 8u; k++) {
-            let x = bx * 8u + k;
-            if (comp == 0u) {
-                row[k] = luma_of(rgb_at(tile, x, y)) - 128;
-            } else {
-                row[k] = downsampled(tile, x, y)[comp - 1u] - 128;
-            }
-        }
-        let f = fdct8(row, true);
-        for (var k = 0u; k < 8u; k++) {
-            blk[b][r * 8u + k] = f[k];
-        }
+        let x = bx * 8u;
+        let f = fdct8(array<i32, 8>(
+            sample_of(tile, comp, x, y),
+            sample_of(tile, comp, x + 1u, y),
+            sample_of(tile, comp, x + 2u, y),
+            sample_of(tile, comp, x + 3u, y),
+            sample_of(tile, comp, x + 4u, y),
+            sample_of(tile, comp, x + 5u, y),
+            sample_of(tile, comp, x + 6u, y),
+            sample_of(tile, comp, x + 7u, y),
+        ), true);
+        blk[b][o] = f[0];
+        blk[b][o + 1u] = f[1];
+        blk[b][o + 2u] = f[2];
+        blk[b][o + 3u] = f[3];
+        blk[b][o + 4u] = f[4];
+        blk[b][o + 5u] = f[5];
+        blk[b][o + 6u] = f[6];
+        blk[b][o + 7u] = f[7];
     }
     workgroupBarrier();
     if (live) {
-        var col: array<i32, 8>;
-        for (var k = 0u; k < 8u; k++) {
-            col[k] = blk[b][k * 8u + r];
-        }
-        let f = fdct8(col, false);
-        let q0 = select(64u, 0u, comp == 0u);
-        for (var k = 0u; k < 8u; k++) {
-            col[k] = requantize(f[k], quant[q0 + k * 8u + r]);
-        }
-        let w = idct8(col, CONST_BITS - PASS1_BITS);
-        for (var k = 0u; k < 8u; k++) {
-            blk[b][k * 8u + r] = w[k];
-        }
+        // Column r: forward pass, quantization and back, inverse pass.
+        let f = fdct8(array<i32, 8>(
+            blk[b][r], blk[b][8u + r], blk[b][16u + r], blk[b][24u + r],
+            blk[b][32u + r], blk[b][40u + r], blk[b][48u + r], blk[b][56u + r],
+        ), false);
+        let q = select(64u, 0u, comp == 0u) + r;
+        let w = idct8(array<i32, 8>(
+            requantize(f[0], quant[q]),
+            requantize(f[1], quant[q + 8u]),
+            requantize(f[2], quant[q + 16u]),
+            requantize(f[3], quant[q + 24u]),
+            requantize(f[4], quant[q + 32u]),
+            requantize(f[5], quant[q + 40u]),
+            requantize(f[6], quant[q + 48u]),
+            requantize(f[7], quant[q + 56u]),
+        ), CONST_BITS - PASS1_BITS);
+        blk[b][r] = w[0];
+        blk[b][8u + r] = w[1];
+        blk[b][16u + r] = w[2];
+        blk[b][24u + r] = w[3];
+        blk[b][32u + r] = w[4];
+        blk[b][40u + r] = w[5];
+        blk[b][48u + r] = w[6];
+        blk[b][56u + r] = w[7];
     }
     workgroupBarrier();
     if (live) {
-        var row: array<i32, 8>;
-        for (var k = 0u; k < 8u; k++) {
-            row[k] = blk[b][r * 8u + k];
-        }
-        let o = idct8(row, CONST_BITS + PASS1_BITS + 3);
-        let lo = range_limit(o[0]) | (range_limit(o[1]) << 8u) | (range_limit(o[2]) << 16u)
-            | (range_limit(o[3]) << 24u);
-        let hi = range_limit(o[4]) | (range_limit(o[5]) << 8u) | (range_limit(o[6]) << 16u)
-            | (range_limit(o[7]) << 24u);
+        let s = idct8(array<i32, 8>(
+            blk[b][o], blk[b][o + 1u], blk[b][o + 2u], blk[b][o + 3u],
+            blk[b][o + 4u], blk[b][o + 5u], blk[b][o + 6u], blk[b][o + 7u],
+        ), CONST_BITS + PASS1_BITS + 3);
+        let lo = range_limit(s[0]) | (range_limit(s[1]) << 8u) | (range_limit(s[2]) << 16u)
+            | (range_limit(s[3]) << 24u);
+        let hi = range_limit(s[4]) | (range_limit(s[5]) << 8u) | (range_limit(s[6]) << 16u)
+            | (range_limit(s[7]) << 24u);
         let i = base + (by * 8u + r) * across * 2u + bx * 2u;
         planes[i] = lo;
         planes[i + 1u] = hi;
