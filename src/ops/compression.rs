@@ -113,20 +113,20 @@ impl Op for Compression {
 
     fn run_cpu(&self, _ctx: &FrameCtx, inputs: &[&Frame], out: &mut Frame) {
         let src = inputs[0];
-        match self.gamma_lut() {
-            Some(lut) => par_rows(out, |y, row| {
-                let line = &src.pixels()[y as usize * row.len()..][..row.len()];
-                for (o, &p) in row.iter_mut().zip(line) {
-                    *o = apply_lut(&lut, p);
-                }
-            }),
-            None => {
-                let jpeg = Jpeg::new(self.quality, self.subsampling);
-                return jpeg.round_trip(Some(src), out, Rect::whole(src.size()));
-            }
-        }
+        let jpeg = Jpeg::new(self.quality, self.subsampling);
         let rect = Rect::whole(src.size());
-        Jpeg::new(self.quality, self.subsampling).round_trip(None, out, rect);
+        match self.gamma_lut() {
+            Some(lut) => {
+                par_rows(out, |y, row| {
+                    let line = &src.pixels()[y as usize * row.len()..][..row.len()];
+                    for (o, &p) in row.iter_mut().zip(line) {
+                        *o = apply_lut(&lut, p);
+                    }
+                });
+                jpeg.round_trip(None, out, rect);
+            }
+            None => jpeg.round_trip(Some(src), out, rect),
+        }
     }
 
     fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
