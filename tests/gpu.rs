@@ -10,12 +10,12 @@ use stillgraph::ops::reflect;
 use stillgraph::rng::{PCG4D_TEST_VECTOR, RngKey, pcg4d};
 use wgpu::util::DeviceExt;
 
-/// Runs `body` (WGSL using the shared library) with `input` bound at 0 and
-/// `output` (as many words as `input`) at 1, one invocation per 4 words.
 /// Probes run one at a time: in parallel, each with its own device, they
 /// hung on an NVIDIA H100 under Vulkan (not investigated further).
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Runs `body` (WGSL using the shared library) with `input` bound at 0 and
+/// `output` (as many words as `input`) at 1, one invocation per 4 words.
 fn probe(body: &str, input: &[u32]) -> Option<Vec<u32>> {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     common::gpu_engine()?;

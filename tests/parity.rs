@@ -103,25 +103,25 @@ fn a_branching_graph_with_repeats_matches_across_backends() {
 fn frames_of_other_sizes_reuse_the_engine() {
     let Some(mut gpu) = gpu_engine() else { return };
     let mut cpu = Engine::cpu();
-    let p = plan(
-        r#"(steps: [(name: "a", op: blur_gaussian(sigma: 2.0)), (name: "b", op: downscale(scale: 0.25))])"#,
-    );
-    for (w, h) in [(80, 80), (17, 200), (300, 9), (80, 80)] {
-        let input = test_frame(w, h);
-        let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);
-        let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
-        assert_close(&format!("{w}x{h}"), &a, &b, 1);
-    }
-}
-
-#[test]
-fn one_engine_takes_frames_of_changing_sizes() {
-    let Some(mut gpu) = gpu_engine() else { return };
-    let mut cpu = Engine::cpu();
-    let p = plan("(steps: [(name: \"s\", op: compression(quality: 40))])");
-    // Growing, shrinking and growing again: buffers are made, kept and remade.
-    // One-pixel sides: a single partial block, chroma of one sample.
-    for (w, h) in [
+    let plans = [
+        (
+            plan(
+                r#"(steps: [(name: "a", op: blur_gaussian(sigma: 2.0)), (name: "b", op: downscale(scale: 0.25))])"#,
+            ),
+            1,
+        ),
+        // Integer arithmetic throughout: exactly equal.
+        (
+            plan("(steps: [(name: \"s\", op: compression(quality: 40))])"),
+            0,
+        ),
+    ];
+    // Growing, shrinking and growing again: buffers are made, kept and
+    // remade. One-pixel sides: a single partial block, chroma of one sample.
+    let sizes = [
+        (80, 80),
+        (17, 200),
+        (300, 9),
         (16, 16),
         (97, 61),
         (33, 7),
@@ -129,10 +129,14 @@ fn one_engine_takes_frames_of_changing_sizes() {
         (1, 1),
         (1, 9),
         (9, 1),
-    ] {
-        let input = test_frame(w, h);
-        let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);
-        let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
-        assert_close(&format!("{w}x{h}"), &a, &b, 0);
+        (80, 80),
+    ];
+    for (p, tol) in &plans {
+        for (w, h) in sizes {
+            let input = test_frame(w, h);
+            let a = cpu.run_frame(p, &input, 0).unwrap().remove(0);
+            let b = gpu.run_frame(p, &input, 0).unwrap().remove(0);
+            assert_close(&format!("{w}x{h}"), &a, &b, *tol);
+        }
     }
 }
