@@ -12,14 +12,15 @@ struct Uniforms {
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
 
 // With H and V fixed every channel is linear in S, so scaling S by k (clamped
-// to S <= 1) scales each channel's distance from V by min(k, 1/S).
+// to S <= 1) scales each channel's distance from V by min(k, 1/S). Gray
+// pixels (hi == lo) come back unchanged through ratio 0.
 fn scale_saturation(c: vec4<f32>, k: f32) -> vec4<f32> {
     let hi = max(c.r, max(c.g, c.b));
     let lo = min(c.r, min(c.g, c.b));
-    if (hi <= lo) {
-        return c;
+    var ratio = 0.0;
+    if (hi > lo) {
+        ratio = min(k, hi / (hi - lo));
     }
-    let ratio = min(k, hi / (hi - lo));
     return vec4<f32>(hi - (hi - c.rgb) * ratio, c.a);
 }
 
