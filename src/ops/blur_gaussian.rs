@@ -7,7 +7,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, reflect,
+    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, add_scaled,
+    reflect,
 };
 use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
 
@@ -168,9 +169,7 @@ fn horizontal_inner(row: &[u32], w: &[f32], bufs: &mut RowBufs, line: &mut [[f32
     for (acc, padded) in bufs.acc.iter_mut().zip(&bufs.padded) {
         acc.fill(0.0);
         for (k, &wk) in w.iter().enumerate() {
-            for (a, &p) in acc.iter_mut().zip(&padded[k..k + n]) {
-                *a += wk * p;
-            }
+            add_scaled(acc, &padded[k..k + n], wk);
         }
     }
     let [r_, g, b] = &bufs.acc;
@@ -205,10 +204,11 @@ fn vertical_inner(
     acc.fill([0.0; 3]);
     for (k, &wk) in w.iter().enumerate() {
         let sy = reflect(y as i32 + k as i32 - r, height as i32) as usize;
-        let taps = scratch[sy * width..][..width].as_flattened();
-        for (a, &t) in acc.as_flattened_mut().iter_mut().zip(taps) {
-            *a += wk * t;
-        }
+        add_scaled(
+            acc.as_flattened_mut(),
+            scratch[sy * width..][..width].as_flattened(),
+            wk,
+        );
     }
     for ((o, a), &p) in line.iter_mut().zip(acc.iter()).zip(alpha) {
         *o = pack_rgba([a[0], a[1], a[2], (p >> 24) as f32]);

@@ -144,6 +144,16 @@ pub fn par_rows(out: &mut Frame, f: impl Fn(u32, &mut [u32]) + Sync + Send) {
         .for_each(|(y, row)| f(y as u32, row));
 }
 
+/// `acc += w * row`, element by element: the inner loop of the CPU's
+/// separable filters, a tap at a time along a whole row. Call it from an
+/// `avx2_twin!` body so that it compiles to wide SIMD there.
+#[inline(always)]
+pub fn add_scaled(acc: &mut [f32], row: &[f32], w: f32) {
+    for (a, &r) in acc.iter_mut().zip(row) {
+        *a += w * r;
+    }
+}
+
 /// Mirror including the edge pixel (scipy `reflect`); twin of WGSL `reflect_index`.
 pub fn reflect(i: i32, n: i32) -> i32 {
     let period = 2 * n;

@@ -10,7 +10,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
+    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, add_scaled,
+    par_rows,
 };
 use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
 
@@ -203,10 +204,11 @@ fn vertical_inner(rows: &[[f32; 4]], y: usize, ay: &Axis, acc: &mut [[f32; 4]], 
     acc.fill([0.0; 4]);
     for (t, &w) in taps.iter().enumerate() {
         let sy = (ay.starts[y] as usize + t).min(ih - 1);
-        let src = rows[sy * ow..][..ow].as_flattened();
-        for (a, &r) in acc.as_flattened_mut().iter_mut().zip(src) {
-            *a += w * r;
-        }
+        add_scaled(
+            acc.as_flattened_mut(),
+            rows[sy * ow..][..ow].as_flattened(),
+            w,
+        );
     }
     for (o, a) in line.iter_mut().zip(acc.iter()) {
         *o = pack_rgba(*a);
