@@ -100,19 +100,19 @@ impl MultiCompress {
         let n = self.iterations.max(1);
         let qs = f64::from(self.quality_start);
         let qe = f64::from(self.quality_end.unwrap_or(self.quality_start));
+        let k = -(qe / qs).ln();
         (0..n)
             .map(|i| {
-                if n == 1 {
-                    return self.quality_start;
-                }
-                let t = f64::from(i) / f64::from(n - 1);
+                // A single generation sits at the start: t = 0 gives qs exactly.
+                let t = if n == 1 {
+                    0.0
+                } else {
+                    f64::from(i) / f64::from(n - 1)
+                };
                 match self.decay {
                     Decay::Fixed => self.quality_start,
                     Decay::Linear => (qs + (qe - qs) * t) as u32,
-                    Decay::Exponential => {
-                        let k = -(qe / qs).ln();
-                        ((qs * (-k * t).exp()) as u32).max(1)
-                    }
+                    Decay::Exponential => ((qs * (-k * t).exp()) as u32).max(1),
                 }
             })
             .collect()
