@@ -221,7 +221,7 @@ impl GpuBackend {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let value = f();
         match pollster::block_on(scope.pop()) {
-            Some(e) => Err(GpuError::Wgpu(e.to_string())),
+            Some(e) => Err(wgpu_error(e)),
             None => Ok(value),
         }
     }
@@ -576,9 +576,7 @@ impl GpuBackend {
         map_and_wait(&self.device, slice, wgpu::MapMode::Read)?;
         self.upload_mapped = upload_rx.try_recv().is_ok_and(|r| r.is_ok());
         let gpu_ns = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Wgpu(e.to_string()))?;
+            let view = slice.get_mapped_range().map_err(wgpu_error)?;
             let words: &[u32] = bytemuck::cast_slice(&view);
             let gpu_ns = timer.map(|t| {
                 let at = (frames_bytes / 4) as usize;
