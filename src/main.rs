@@ -33,7 +33,7 @@ enum Command {
         pipeline: PathBuf,
         /// Input images; without any, a bundled photograph (coffee.png).
         #[arg(short, long = "input")]
-        inputs: Vec<String>,
+        inputs: Vec<PathBuf>,
         /// Output directory.
         #[arg(short, long = "output", default_value = "out")]
         out: PathBuf,
@@ -131,7 +131,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
 
 fn run_pipeline(
     pipeline: &PathBuf,
-    inputs: &[String],
+    inputs: &[PathBuf],
     out_dir: PathBuf,
     backend: Backend,
     format: Format,
@@ -150,12 +150,22 @@ fn run_pipeline(
             bytes: BUNDLED.1,
         }]
     } else {
-        discover(inputs)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(Input::File)
-            .collect()
+        let found = discover(inputs).map_err(|e| e.to_string())?;
+        if !found.skipped.is_empty() {
+            let names: Vec<String> = found
+                .skipped
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            log::info!(
+                "skipped {} files that are not images (by their ending): {}",
+                names.len(),
+                names.join(", ")
+            );
+        }
+        found.images.into_iter().map(Input::File).collect()
     };
+    let opts = BatchOptions { out_dir, format };
     let mut engine = Engine::new(backend).map_err(|e| e.to_string())?;
 
     let bar = if inputs.len() > 1 {
@@ -167,7 +177,6 @@ fn run_pipeline(
     } else {
         ProgressBar::hidden()
     };
-    let opts = BatchOptions { out_dir, format };
     let report = run_batch(&mut engine, &plan, &inputs, &opts, |event| {
         match event {
             Event::Written { files, .. } if inputs.len() == 1 => {
@@ -179,7 +188,8 @@ fn run_pipeline(
             Event::Failed { error, .. } => bar.suspend(|| eprintln!("error: {error}")),
         }
         bar.inc(1);
-    });
+    })
+    .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     if report.failed.is_empty() {
         if inputs.len() > 1 {

@@ -1,15 +1,21 @@
 //! The `stillgraph` command as a user meets it: its subcommands, and what it
 //! says and does on bad input.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn stillgraph(args: &[&str]) -> Output {
+    stillgraph_in(Path::new(ROOT), args)
+}
+
+/// The command run from `dir`, with arguments that need not be UTF-8.
+fn stillgraph_in<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stillgraph"))
         .args(args)
-        .current_dir(ROOT)
+        .current_dir(dir)
         .output()
         .unwrap()
 }
@@ -280,4 +286,215 @@ fn the_readme_op_table_is_what_ops_prints() {
         readme.contains(&format!("```\n{table}```")),
         "README's op table is stale: paste `stillgraph ops`"
     );
+}
+
+/// A small photo-like image saved as `path` (format from its ending).
+fn save_image(path: &Path) {
+    image::RgbImage::from_fn(24, 16, |x, y| image::Rgb([x as u8 * 10, y as u8 * 15, 99]))
+        .save(path)
+        .unwrap();
+}
+
+/// The files of `dir` and their bytes, to show a refused run changed nothing.
+fn snapshot(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_os_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Asserts a run was refused before any frame, naming the output and the
+/// input it would have replaced, and suggesting -o.
+fn assert_refused_overwrite(o: &Output, output: &str, input: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(output) && err.contains(input) && err.contains("write over the input"),
+        "{err}"
+    );
+    assert!(err.contains("-o DIR"), "{err}");
+}
+
+#[test]
+fn an_output_directory_holding_the_inputs_is_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    for name in ["a.png", "b.png", "c.jpg"] {
+        save_image(&photos.join(name));
+    }
+    let before = snapshot(&photos);
+    let p = pipeline_file(
+        dir.path(),
+        "(steps: [(name: \"s\", op: saturation(mode: fixed, value: 0.9))])",
+    );
+    let run = |cwd: &Path, args: &[&str]| {
+        let mut all = vec!["run", &p, "--backend", "cpu"];
+        all.extend_from_slice(args);
+        stillgraph_in(cwd, &all)
+    };
+    // The same directory, by the same name.
+    let o = run(dir.path(), &["-i", "photos", "-o", "photos"]);
+    assert_refused_overwrite(&o, "photos/a.png", "photos/a.png");
+    // `.` from inside it, and one file given alone.
+    assert_refused_overwrite(&run(&photos, &["-i", ".", "-o", "."]), "./a.png", "./a.png");
+    assert_refused_overwrite(
+        &run(dir.path(), &["-i", "photos/b.png", "-o", "photos"]),
+        "photos/b.png",
+        "photos/b.png",
+    );
+    // Through `..`.
+    assert_refused_overwrite(
+        &run(&photos, &["-i", "a.png", "-o", "../photos"]),
+        "../photos/a.png",
+        "a.png",
+    );
+    // A JPEG input and JPEG output.
+    assert_refused_overwrite(
+        &run(
+            dir.path(),
+            &["-i", "photos/c.jpg", "-o", "photos", "--format", "jpeg"],
+        ),
+        "photos/c.jpg",
+        "photos/c.jpg",
+    );
+    // A symbolic link to the directory.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&photos, dir.path().join("link")).unwrap();
+        assert_refused_overwrite(
+            &run(dir.path(), &["-i", "photos", "-o", "link"]),
+            "link/a.png",
+            "photos/a.png",
+        );
+        // A hard link to an input where an output would go.
+        std::fs::create_dir(dir.path().join("out")).unwrap();
+        std::fs::hard_link(photos.join("b.png"), dir.path().join("out/b.png")).unwrap();
+        assert_refused_overwrite(
+            &run(dir.path(), &["-i", "photos/b.png", "-o", "out"]),
+            "out/b.png",
+            "photos/b.png",
+        );
+    }
+    assert_eq!(
+        snapshot(&photos),
+        before,
+        "a refused run must change no input"
+    );
+    // Writing JPEGs beside PNG inputs replaces none of them: allowed.
+    let o = run(
+        dir.path(),
+        &["-i", "photos/a.png", "-o", "photos", "--format", "jpeg"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(photos.join("a.jpg").exists());
+}
+
+#[test]
+fn inputs_that_would_share_an_output_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    save_image(&dir.path().join("a.png"));
+    save_image(&dir.path().join("a.jpg"));
+    let out = dir.path().join("out");
+    let p = pipeline_file(
+        dir.path(),
+        "(steps: [(name: \"s\", op: saturation(mode: fixed, value: 0.9))])",
+    );
+    let o = stillgraph_in(
+        dir.path(),
+        &[
+            "run",
+            &p,
+            "--backend",
+            "cpu",
+            "-i",
+            ".",
+            "-o",
+            &out.display().to_string(),
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("./a.jpg") && err.contains("./a.png") && err.contains("would both write"),
+        "{err}"
+    );
+    assert!(
+        !out.exists(),
+        "nothing is written when the batch is refused"
+    );
+}
+
+#[test]
+fn an_output_directory_that_is_a_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::write(&out, b"not a directory").unwrap();
+    let o = stillgraph(&[
+        "run",
+        "graphs/three_ops.ron",
+        "--backend",
+        "cpu",
+        "-o",
+        &out.display().to_string(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is a file, not a directory") && err.contains(&out.display().to_string()),
+        "{err}"
+    );
+}
+
+/// Names that are not UTF-8 used to be converted lossily, so `a\xff.png`
+/// and `a\xfe.jpg` both wrote `a\u{FFFD}.png`; a glob skipped them.
+#[cfg(unix)]
+#[test]
+fn names_that_are_not_utf8_each_get_their_own_output() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    save_image(&frames.join(OsStr::from_bytes(b"a\xff.png")));
+    save_image(&frames.join(OsStr::from_bytes(b"a\xfe.jpg")));
+    let p = pipeline_file(
+        dir.path(),
+        "(steps: [(name: \"s\", op: saturation(mode: fixed, value: 0.9))])",
+    );
+    for input in ["frames", "frames/*"] {
+        let out = dir.path().join(format!("out{}", input.len()));
+        let o = stillgraph_in(
+            dir.path(),
+            &[
+                "run",
+                &p,
+                "--backend",
+                "cpu",
+                "-i",
+                input,
+                "-o",
+                &out.display().to_string(),
+            ],
+        );
+        assert!(o.status.success(), "{input}: {}", stderr(&o));
+        let mut written: Vec<Vec<u8>> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().as_bytes().to_vec())
+            .collect();
+        written.sort();
+        assert_eq!(
+            written,
+            [b"a\xfe.png".to_vec(), b"a\xff.png".to_vec()],
+            "{input}"
+        );
+    }
 }

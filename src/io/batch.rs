@@ -3,6 +3,7 @@
 //! frame N while frame N+1 is decoded and frame N-1 written. A bad frame
 //! costs only itself: it is reported and the batch goes on.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -26,7 +27,8 @@ pub enum Input {
 }
 
 impl Input {
-    fn name(&self) -> &Path {
+    /// The path the input is known by: its file, or its label.
+    pub fn name(&self) -> &Path {
         match self {
             Input::File(p) => p,
             Input::Bytes { name, .. } => name,
@@ -71,13 +73,12 @@ pub struct BatchReport {
 
 /// Output paths of one input: a single output goes to `OUT/<stem>.<ext>`;
 /// with several outputs, and for saved intermediates, each step's frame goes
-/// to `OUT/<step>/<stem>.<ext>`.
+/// to `OUT/<step>/<stem>.<ext>`. The stem is kept as the OS gave it, so
+/// names that are not UTF-8 survive unchanged.
 pub fn output_paths(plan: &Plan, input: &Path, opts: &BatchOptions) -> Vec<PathBuf> {
-    let stem = input
-        .file_stem()
-        .map(|s| s.to_string_lossy())
-        .unwrap_or_default();
-    let file = format!("{stem}.{}", opts.format.extension());
+    let mut file = input.file_stem().unwrap_or_default().to_os_string();
+    file.push(".");
+    file.push(opts.format.extension());
     plan.reads
         .iter()
         .enumerate()
@@ -91,17 +92,93 @@ pub fn output_paths(plan: &Plan, input: &Path, opts: &BatchOptions) -> Vec<PathB
         .collect()
 }
 
+/// Refuses, before any frame is read, a batch that would write over one of
+/// its inputs (the same file reached through `.`, `..`, a symbolic or a hard
+/// link included) or write two outputs to one path, and an output directory
+/// that is a file.
+pub fn check_outputs(plan: &Plan, inputs: &[Input], opts: &BatchOptions) -> Result<(), IoError> {
+    if opts.out_dir.exists() && !opts.out_dir.is_dir() {
+        return Err(IoError::OutputNotDirectory(opts.out_dir.clone()));
+    }
+    let files: Vec<(&Path, FileId)> = inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::File(p) => FileId::of(p).map(|id| (p.as_path(), id)),
+            Input::Bytes { .. } => None,
+        })
+        .collect();
+    let mut writers: HashMap<PathBuf, &Path> = HashMap::new();
+    for input in inputs {
+        for output in output_paths(plan, input.name(), opts) {
+            if let Some(id) = FileId::of(&output)
+                && let Some((path, _)) = files.iter().find(|(_, f)| *f == id)
+            {
+                return Err(IoError::OverwritesInput {
+                    output,
+                    input: path.to_path_buf(),
+                });
+            }
+            if let Some(first) = writers.insert(same_name_key(&output), input.name()) {
+                return Err(IoError::SameOutput {
+                    first: first.to_path_buf(),
+                    second: input.name().to_path_buf(),
+                    output,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What makes two paths one file: device and inode where there are inodes
+/// (hard links too), else the canonical path. Only existing files have one;
+/// a path that does not exist yet cannot be an input.
+#[derive(Debug, PartialEq, Eq)]
+enum FileId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg(not(unix))]
+    Canonical(PathBuf),
+}
+
+impl FileId {
+    fn of(path: &Path) -> Option<Self> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(path).ok()?;
+            Some(FileId::Inode(meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::canonicalize(path).ok().map(FileId::Canonical)
+        }
+    }
+}
+
+/// Output paths compared as the file system will: without case where it
+/// ignores case (macOS and Windows by default), so `A.png` and `a.png` clash there.
+fn same_name_key(path: &Path) -> PathBuf {
+    if cfg!(any(target_os = "macos", target_os = "windows")) {
+        PathBuf::from(path.to_string_lossy().to_lowercase())
+    } else {
+        path.to_path_buf()
+    }
+}
+
 type Encoded = (PathBuf, Result<Vec<PathBuf>, Error>);
 
 /// Runs `plan` over `inputs`, calling `on_event` once per input as it
-/// completes, in input order.
+/// completes, in input order. Refuses the whole batch up front, writing
+/// nothing, when [`check_outputs`] does.
 pub fn run_batch(
     engine: &mut Engine,
     plan: &Plan,
     inputs: &[Input],
     opts: &BatchOptions,
     mut on_event: impl FnMut(Event),
-) -> BatchReport {
+) -> Result<BatchReport, IoError> {
+    check_outputs(plan, inputs, opts)?;
     let mut report = BatchReport::default();
     let mut settle = |input: PathBuf,
                       outcome: Result<Vec<PathBuf>, Error>,
@@ -173,5 +250,5 @@ pub fn run_batch(
             settle(input, outcome, &mut report);
         }
     });
-    report
+    Ok(report)
 }

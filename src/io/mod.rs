@@ -3,9 +3,10 @@
 
 pub mod batch;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
 use image::{DynamicImage, ImageReader};
@@ -93,12 +94,29 @@ pub enum IoError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("no images match {0} (looked for files ending in {exts})", exts = EXTENSIONS.join(", "))]
-    NoMatch(String),
+    #[error("no images match {} (looked for files ending in {exts})", .0.display(), exts = EXTENSIONS.join(", "))]
+    NoMatch(PathBuf),
     #[error("bad glob pattern {pattern}: {message}")]
     Pattern { pattern: String, message: String },
-    #[error("inputs {0} and {1} would write the same output name")]
-    SameStem(PathBuf, PathBuf),
+    #[error(
+        "{} has wildcards but is not valid UTF-8: name such files one by one or by their directory",
+        .0.display()
+    )]
+    PatternNotUtf8(PathBuf),
+    #[error("inputs {} and {} would both write {}", first.display(), second.display(), output.display())]
+    SameOutput {
+        first: PathBuf,
+        second: PathBuf,
+        output: PathBuf,
+    },
+    #[error(
+        "output {} would write over the input {}: write the outputs to another directory (-o DIR)",
+        output.display(),
+        input.display()
+    )]
+    OverwritesInput { output: PathBuf, input: PathBuf },
+    #[error("output directory {} is a file, not a directory", .0.display())]
+    OutputNotDirectory(PathBuf),
 }
 
 /// File endings taken from directories and glob patterns.
@@ -110,46 +128,113 @@ fn is_image(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Expands inputs: a directory gives its image files (sorted), a pattern
-/// with `*`, `?` or `[` its matches (sorted), anything else is a file.
-/// Inputs whose stems collide are refused, since outputs are named by stem.
-pub fn discover(inputs: &[String]) -> Result<Vec<PathBuf>, IoError> {
-    let mut found = Vec::new();
+/// What [`discover`] found: the images to read, and the files that a
+/// directory or pattern held but that are not images (so that a caller can
+/// say what it passed over rather than skip it silently).
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub images: Vec<PathBuf>,
+    pub skipped: Vec<PathBuf>,
+}
+
+/// Expands inputs: a directory gives its image files (sorted), a path with
+/// `*`, `?` or `[` in any component its matching files (sorted), anything
+/// else is a file. Names are kept as the OS gave them (`OsStr`), so files
+/// whose names are not UTF-8 are found and read like any other. Whether two
+/// inputs would write the same output is checked by [`batch::check_outputs`].
+pub fn discover(inputs: &[PathBuf]) -> Result<Discovered, IoError> {
+    let mut found = Discovered::default();
     for input in inputs {
-        let path = PathBuf::from(input);
-        let mut matches: Vec<PathBuf> = if path.is_dir() {
-            fs::read_dir(&path)
-                .map_err(|source| IoError::File {
-                    path: path.clone(),
-                    source,
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && is_image(p))
-                .collect()
-        } else if input.contains(['*', '?', '[']) {
-            glob::glob(input)
-                .map_err(|e| IoError::Pattern {
-                    pattern: input.clone(),
-                    message: e.to_string(),
-                })?
-                .filter_map(Result::ok)
-                .filter(|p| p.is_file() && is_image(p))
-                .collect()
+        let mut listed = if input.is_dir() {
+            list_dir(input)?
+        } else if has_wildcard(input.as_os_str()) {
+            expand_pattern(input)?
         } else {
-            vec![path]
+            found.images.push(input.clone());
+            continue;
         };
-        if matches.is_empty() {
+        listed.sort();
+        let (images, skipped): (Vec<_>, Vec<_>) = listed.into_iter().partition(|p| is_image(p));
+        if images.is_empty() {
             return Err(IoError::NoMatch(input.clone()));
         }
-        matches.sort();
-        found.extend(matches);
-    }
-    for (i, a) in found.iter().enumerate() {
-        if let Some(b) = found[..i].iter().find(|b| b.file_stem() == a.file_stem()) {
-            return Err(IoError::SameStem(b.clone(), a.clone()));
-        }
+        found.images.extend(images);
+        found.skipped.extend(skipped);
     }
     Ok(found)
+}
+
+fn has_wildcard(s: &OsStr) -> bool {
+    s.as_encoded_bytes()
+        .iter()
+        .any(|b| matches!(b, b'*' | b'?' | b'['))
+}
+
+/// The files (not subdirectories) of a directory.
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
+    let entries = fs::read_dir(dir).map_err(|source| IoError::File {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| IoError::File {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+/// Matches a pattern one path component at a time, listing directories
+/// ourselves: the `glob` crate's walker passes over names that are not
+/// UTF-8 without a word, so here each name is matched through its lossy
+/// form (a `*` still matches it) and kept as the OS gave it.
+fn expand_pattern(pattern: &Path) -> Result<Vec<PathBuf>, IoError> {
+    let text = pattern
+        .to_str()
+        .ok_or_else(|| IoError::PatternNotUtf8(pattern.to_path_buf()))?;
+    let bad = |e: glob::PatternError| IoError::Pattern {
+        pattern: text.to_string(),
+        message: e.to_string(),
+    };
+    let components: Vec<Component> = pattern.components().collect();
+    let mut paths = vec![PathBuf::new()];
+    for (i, component) in components.iter().enumerate() {
+        let last = i + 1 == components.len();
+        let part = component.as_os_str();
+        if !has_wildcard(part) {
+            paths.iter_mut().for_each(|p| p.push(part));
+            continue;
+        }
+        let matcher = glob::Pattern::new(&part.to_string_lossy()).map_err(bad)?;
+        let mut next = Vec::new();
+        for dir in &paths {
+            let listed = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            let Ok(entries) = fs::read_dir(listed) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let path = dir.join(&name);
+                let wanted = if last { path.is_file() } else { path.is_dir() };
+                if wanted && matcher.matches(&name.to_string_lossy()) {
+                    next.push(path);
+                }
+            }
+        }
+        paths = next;
+    }
+    Ok(paths.into_iter().filter(|p| p.is_file()).collect())
 }
 
 /// A decoded image as a frame, with the layout to restore.
@@ -315,23 +400,56 @@ mod tests {
     }
 
     #[test]
-    fn discovery_expands_directories_and_refuses_stem_clashes() {
+    fn discovery_expands_directories_and_reports_what_it_skips() {
         let dir = tempfile::tempdir().unwrap();
         for name in ["b.png", "a.jpg", "notes.txt"] {
             fs::write(dir.path().join(name), b"x").unwrap();
         }
-        let found = discover(&[dir.path().display().to_string()]).unwrap();
-        let names: Vec<_> = found
-            .iter()
-            .map(|p| p.file_name().unwrap().to_str().unwrap())
-            .collect();
-        assert_eq!(names, ["a.jpg", "b.png"]);
-        fs::write(dir.path().join("a.png"), b"x").unwrap();
-        assert!(matches!(
-            discover(&[dir.path().display().to_string()]),
-            Err(IoError::SameStem(..))
-        ));
-        let pattern = dir.path().join("*.gif").display().to_string();
+        let found = discover(&[dir.path().to_path_buf()]).unwrap();
+        let names = |paths: &[PathBuf]| -> Vec<String> {
+            paths
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(names(&found.images), ["a.jpg", "b.png"]);
+        assert_eq!(names(&found.skipped), ["notes.txt"]);
+        let pattern = dir.path().join("*.gif");
         assert!(matches!(discover(&[pattern]), Err(IoError::NoMatch(_))));
+    }
+
+    #[test]
+    fn patterns_match_in_every_component() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["x", "y", "z"] {
+            fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        fs::write(dir.path().join("x/1.png"), b"x").unwrap();
+        fs::write(dir.path().join("y/2.png"), b"x").unwrap();
+        fs::write(dir.path().join("z/3.bmp"), b"x").unwrap();
+        let found = discover(&[dir.path().join("[xy]/*.png")]).unwrap();
+        assert_eq!(
+            found.images,
+            [dir.path().join("x/1.png"), dir.path().join("y/2.png")]
+        );
+    }
+
+    /// A name that is not UTF-8 is found by a directory and by a pattern,
+    /// and kept byte for byte (the glob crate passes over such names).
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_found_and_kept() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let odd = dir.path().join(OsStr::from_bytes(b"a\xff.png"));
+        let other = dir.path().join(OsStr::from_bytes(b"a\xfe.jpg"));
+        fs::write(&odd, b"x").unwrap();
+        fs::write(&other, b"x").unwrap();
+        let by_dir = discover(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(by_dir.images.len(), 2);
+        assert!(by_dir.images.contains(&odd) && by_dir.images.contains(&other));
+        let by_pattern = discover(&[dir.path().join("*.png")]).unwrap();
+        assert_eq!(by_pattern.images, [odd]);
+        assert!(by_pattern.skipped.is_empty());
     }
 }
