@@ -9,7 +9,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
-use image::{DynamicImage, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageReader};
 
 use crate::frame::{Frame, Size};
 use crate::ops::resize::MAX_SIDE;
@@ -286,38 +286,46 @@ fn limits() -> image::Limits {
     limits
 }
 
-/// Decodes an image file (format from its content) within size limits.
+/// Decodes an image file (format from its content) within size limits,
+/// turned upright by its EXIF orientation.
 pub fn decode_file(path: &Path) -> Result<DynamicImage, IoError> {
-    let file = |source| IoError::File {
-        path: path.to_path_buf(),
-        source,
-    };
-    let decode = |source| IoError::Decode {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut reader = ImageReader::open(path)
-        .map_err(file)?
-        .with_guessed_format()
-        .map_err(file)?;
-    reader.limits(limits());
-    reader.decode().map_err(decode)
+    let reader = ImageReader::open(path)
+        .and_then(ImageReader::with_guessed_format)
+        .map_err(|source| IoError::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    decode_upright(reader, path)
 }
 
 /// Decodes an image held in memory; `name` labels errors.
 pub fn decode_bytes(bytes: &[u8], name: &Path) -> Result<DynamicImage, IoError> {
-    let decode = |source| IoError::Decode {
-        path: name.to_path_buf(),
-        source,
-    };
-    let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
+    let reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|source| IoError::File {
             path: name.to_path_buf(),
             source,
         })?;
+    decode_upright(reader, name)
+}
+
+/// Decodes within [`limits`] and applies the EXIF orientation (JPEG, PNG,
+/// WebP and TIFF carry one; phone photos are often stored sideways with an
+/// orientation tag), so every op sees the picture as a viewer shows it.
+fn decode_upright<R: std::io::BufRead + std::io::Seek>(
+    mut reader: ImageReader<R>,
+    name: &Path,
+) -> Result<DynamicImage, IoError> {
+    let decode = |source| IoError::Decode {
+        path: name.to_path_buf(),
+        source,
+    };
     reader.limits(limits());
-    reader.decode().map_err(decode)
+    let mut decoder = reader.into_decoder().map_err(decode)?;
+    let orientation = decoder.orientation().map_err(decode)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(decode)?;
+    image.apply_orientation(orientation);
+    Ok(image)
 }
 
 /// Writes `image` to `path` atomically: into a temporary file beside it,
@@ -451,5 +459,69 @@ mod tests {
         let by_pattern = discover(&[dir.path().join("*.png")]).unwrap();
         assert_eq!(by_pattern.images, [odd]);
         assert!(by_pattern.skipped.is_empty());
+    }
+
+    /// The TIFF body of an EXIF block that holds one tag, Orientation.
+    fn exif_orientation(value: u16) -> Vec<u8> {
+        let mut tiff = b"II*\0".to_vec();
+        tiff.extend(8u32.to_le_bytes()); // where the first IFD starts
+        tiff.extend(1u16.to_le_bytes()); // one entry
+        tiff.extend(0x0112u16.to_le_bytes()); // Orientation
+        tiff.extend(3u16.to_le_bytes()); // SHORT
+        tiff.extend(1u32.to_le_bytes()); // one value
+        tiff.extend(u32::from(value).to_le_bytes()); // the value, left-justified
+        tiff.extend(0u32.to_le_bytes()); // no next IFD
+        tiff
+    }
+
+    /// Every EXIF orientation, each as a phone would store it: the picture
+    /// laid down as the tag says (EXIF 2.3, tag 0x0112: where the stored
+    /// row 0 and column 0 appear when viewed), decoded back upright.
+    #[test]
+    fn jpegs_come_back_upright_for_all_eight_exif_orientations() {
+        // Flat 16x16 blocks, one per (4:2:0) MCU, of colours at least 60
+        // levels apart: the codec keeps each within 8 levels at quality
+        // 100, while a wrong turn or flip swaps whole blocks.
+        let (uw, uh) = (64u32, 32u32);
+        let upright = image::RgbImage::from_fn(uw, uh, |x, y| {
+            let b = (x / 16 + 4 * (y / 16)) as u8;
+            image::Rgb([
+                b * 30,
+                240 - b * 30,
+                if b.is_multiple_of(2) { 20 } else { 200 },
+            ])
+        });
+        for orientation in 1..=8u16 {
+            let (sw, sh) = if orientation <= 4 { (uw, uh) } else { (uh, uw) };
+            let stored = image::RgbImage::from_fn(sw, sh, |sx, sy| {
+                let (x, y) = match orientation {
+                    1 => (sx, sy),
+                    2 => (uw - 1 - sx, sy),
+                    3 => (uw - 1 - sx, uh - 1 - sy),
+                    4 => (sx, uh - 1 - sy),
+                    5 => (sy, sx),
+                    6 => (uw - 1 - sy, sx),
+                    7 => (uw - 1 - sy, uh - 1 - sx),
+                    _ => (sy, uh - 1 - sx),
+                };
+                *upright.get_pixel(x, y)
+            });
+            let mut jpeg = Vec::new();
+            let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 100);
+            image::ImageEncoder::set_exif_metadata(&mut encoder, exif_orientation(orientation))
+                .unwrap();
+            encoder.encode_image(&stored).unwrap();
+            let name = PathBuf::from(format!("orientation{orientation}.jpg"));
+            let decoded = decode_bytes(&jpeg, &name).unwrap().to_rgb8();
+            assert_eq!(decoded.dimensions(), (uw, uh), "orientation {orientation}");
+            for (x, y, p) in decoded.enumerate_pixels() {
+                let want = upright.get_pixel(x, y);
+                let off = p.0.iter().zip(want.0).map(|(a, b)| a.abs_diff(b)).max();
+                assert!(
+                    off <= Some(8),
+                    "orientation {orientation} at ({x}, {y}): {p:?} vs {want:?}"
+                );
+            }
+        }
     }
 }
