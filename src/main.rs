@@ -1,7 +1,7 @@
 //! The `stillgraph` command: argument parsing, messages and exit codes. The
 //! work is all in the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +62,13 @@ enum Command {
     },
     /// List every op with its parameters, types, defaults and allowed values.
     Ops,
+    /// Convert a reference tool YAML pipeline to RON (printed, or written to -o).
+    Import {
+        yaml: PathBuf,
+        /// Write the RON here instead of printing it.
+        #[arg(short, long = "output")]
+        out: Option<PathBuf>,
+    },
 }
 
 fn parse_size(s: &str) -> Result<Size, String> {
@@ -100,7 +107,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Check { pipeline } => {
-            let p = Pipeline::from_file(&pipeline).map_err(|e| e.to_string())?;
+            let p = load(&pipeline)?;
             println!("{}: ok ({} steps)", pipeline.display(), p.steps.len());
         }
         Command::Plan {
@@ -108,7 +115,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             dot,
             size,
         } => {
-            let p = Pipeline::from_file(&pipeline).map_err(|e| e.to_string())?;
+            let p = load(&pipeline)?;
             let plan = compile(&p, Keep::Outputs).map_err(|e| e.to_string())?;
             if dot {
                 print!("{}", plan.dot());
@@ -117,6 +124,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             }
         }
         Command::Ops => print_ops(),
+        Command::Import { yaml, out } => import(&yaml, out.as_deref())?,
         Command::Run {
             pipeline,
             inputs,
@@ -130,14 +138,14 @@ fn run(command: Command) -> Result<ExitCode, String> {
 }
 
 fn run_pipeline(
-    pipeline: &PathBuf,
+    pipeline: &Path,
     inputs: &[PathBuf],
     out_dir: PathBuf,
     backend: Backend,
     format: Format,
     save_intermediate: bool,
 ) -> Result<ExitCode, String> {
-    let p = Pipeline::from_file(pipeline).map_err(|e| e.to_string())?;
+    let p = load(pipeline)?;
     let keep = if save_intermediate {
         Keep::Steps
     } else {
@@ -204,6 +212,39 @@ fn run_pipeline(
         eprintln!("{} of {} frames failed", report.failed.len(), inputs.len());
         Ok(ExitCode::from(SOME_FAILED))
     }
+}
+
+/// Reads a pipeline (RON or reference YAML), printing the import's warnings.
+fn load(path: &Path) -> Result<Pipeline, String> {
+    let (pipeline, warnings) = Pipeline::load(path).map_err(|e| e.to_string())?;
+    for w in warnings {
+        log::warn!("{w}");
+    }
+    Ok(pipeline)
+}
+
+fn import(yaml: &Path, out: Option<&Path>) -> Result<(), String> {
+    let text = std::fs::read_to_string(yaml).map_err(|e| format!("{}: {e}", yaml.display()))?;
+    let imported = stillgraph::pipeline::yaml::import(&text, &yaml.display().to_string())
+        .map_err(|e| e.to_string())?;
+    for w in &imported.warnings {
+        log::warn!("{w}");
+    }
+    match out {
+        None => print!("{}", imported.ron),
+        Some(path) if std::fs::canonicalize(path).ok() == std::fs::canonicalize(yaml).ok() => {
+            return Err(format!(
+                "{} would write over the YAML it imports: name another -o",
+                path.display()
+            ));
+        }
+        Some(path) => {
+            stillgraph::io::write_file_atomic(path, imported.ron.as_bytes())
+                .map_err(|e| e.to_string())?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    Ok(())
 }
 
 fn print_ops() {

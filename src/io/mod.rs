@@ -328,14 +328,53 @@ fn decode_upright<R: std::io::BufRead + std::io::Seek>(
     Ok(image)
 }
 
-/// Writes `image` to `path` atomically: into a temporary file beside it,
-/// then renamed into place, so a killed run leaves no partial image.
+/// Writes `image` to `path` atomically (see [`write_file_atomic`]).
 pub fn write_atomic(image: &DynamicImage, path: &Path, format: Format) -> Result<(), IoError> {
-    let file_err = |source| IoError::File {
+    let encode_err = |source| IoError::Encode {
         path: path.to_path_buf(),
         source,
     };
-    let encode_err = |source| IoError::Encode {
+    atomically(path, |out| match format {
+        Format::Jpeg => {
+            let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
+            image::codecs::jpeg::JpegEncoder::new_with_quality(out, 95)
+                .encode_image(&rgb)
+                .map_err(encode_err)
+        }
+        Format::Png => image
+            .write_to(out, image::ImageFormat::Png)
+            .map_err(encode_err),
+        Format::Webp => image
+            .write_to(out, image::ImageFormat::WebP)
+            .map_err(encode_err),
+        Format::Bmp => image
+            .write_to(out, image::ImageFormat::Bmp)
+            .map_err(encode_err),
+        Format::Tiff => image
+            .write_to(out, image::ImageFormat::Tiff)
+            .map_err(encode_err),
+    })
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file beside it,
+/// then renamed into place, so a killed run leaves no partial file.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    atomically(path, |out| {
+        out.write_all(bytes).map_err(|source| IoError::File {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
+}
+
+/// Runs `write` into `.<name>.<pid>.tmp` beside `path` (the name kept as
+/// the OS gave it, so two names that are not UTF-8 cannot share one), then
+/// renames it into place; the temporary file is removed on failure.
+fn atomically(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<fs::File>) -> Result<(), IoError>,
+) -> Result<(), IoError> {
+    let file_err = |source| IoError::File {
         path: path.to_path_buf(),
         source,
     };
@@ -344,33 +383,13 @@ pub fn write_atomic(image: &DynamicImage, path: &Path, format: Format) -> Result
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(file_err)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = dir.join(name);
     let written = (|| {
         let mut out = BufWriter::new(fs::File::create(&tmp).map_err(file_err)?);
-        match format {
-            Format::Jpeg => {
-                let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
-                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
-                    .encode_image(&rgb)
-                    .map_err(encode_err)?
-            }
-            Format::Png => image
-                .write_to(&mut out, image::ImageFormat::Png)
-                .map_err(encode_err)?,
-            Format::Webp => image
-                .write_to(&mut out, image::ImageFormat::WebP)
-                .map_err(encode_err)?,
-            Format::Bmp => image
-                .write_to(&mut out, image::ImageFormat::Bmp)
-                .map_err(encode_err)?,
-            Format::Tiff => image
-                .write_to(&mut out, image::ImageFormat::Tiff)
-                .map_err(encode_err)?,
-        }
+        write(&mut out)?;
         out.flush().map_err(file_err)?;
         fs::rename(&tmp, path).map_err(file_err)
     })();

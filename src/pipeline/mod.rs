@@ -20,6 +20,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::ops::{OpSpec, ParamError};
 
+pub mod yaml;
+
+/// Whether a pipeline file is the reference tool's YAML, by its ending.
+pub fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
 /// The name by which a step reads the pipeline's input frame.
 pub const INPUT: &str = "input";
 
@@ -113,15 +121,28 @@ fn quoted(names: &[String]) -> String {
 }
 
 impl Pipeline {
-    /// Reads, parses and validates a pipeline file.
+    /// Reads, parses and validates a pipeline file: RON, or the reference
+    /// tool's YAML when the name ends in `.yaml` or `.yml` (its import
+    /// warnings dropped; [`Pipeline::load`] returns them).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, PipelineError> {
+        Self::load(path).map(|(pipeline, _)| pipeline)
+    }
+
+    /// As [`Pipeline::from_file`], with what a YAML import dropped or
+    /// changed, a line each (none for RON).
+    pub fn load(path: impl AsRef<Path>) -> Result<(Self, Vec<String>), PipelineError> {
         let path = path.as_ref();
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| PipelineError::Read {
             origin: origin.clone(),
             source,
         })?;
-        Self::parse(&text, &origin)
+        if is_yaml(path) {
+            let imported = yaml::import(&text, &origin)?;
+            Ok((imported.pipeline, imported.warnings))
+        } else {
+            Ok((Self::parse(&text, &origin)?, Vec::new()))
+        }
     }
 
     /// Parses and validates RON text; `origin` names it in errors.
