@@ -4,11 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod bench;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use stillgraph::io::batch::{BatchOptions, Event, Input, run_batch};
-use stillgraph::io::{Format, discover};
+use stillgraph::io::{Encoding, Format, PngCompression, discover};
 use stillgraph::ops::OPS;
 use stillgraph::{Backend, Engine, Keep, Pipeline, Size, compile};
 
@@ -29,25 +31,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a pipeline over images (files, directories, glob patterns).
-    Run {
-        pipeline: PathBuf,
-        /// Input images; without any, a bundled photograph (coffee.png).
-        #[arg(short, long = "input")]
-        inputs: Vec<PathBuf>,
-        /// Output directory.
-        #[arg(short, long = "output", default_value = "out")]
-        out: PathBuf,
-        /// auto: a hardware GPU if there is one, else the CPU; gpu: also a
-        /// software adapter (llvmpipe); cpu: the CPU backend.
-        #[arg(long, default_value = "auto")]
-        backend: Backend,
-        /// png, jpeg, webp, bmp or tiff.
-        #[arg(long, default_value = "png")]
-        format: Format,
-        /// Also write every step's frame under OUT/<step>/.
-        #[arg(long)]
-        save_intermediate: bool,
-    },
+    Run(RunArgs),
+    /// Time a batch: frames/s, time per stage, peak memory, and the same
+    /// frames decoded and encoded without the pipeline (the codecs' limit).
+    Bench(BenchArgs),
     /// Validate a pipeline without running it.
     Check { pipeline: PathBuf },
     /// Print the compiled graph: nodes, sizes and buffer slots.
@@ -69,6 +56,110 @@ enum Command {
         #[arg(short, long = "output")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Output directory.
+    #[arg(short, long = "output", default_value = "out")]
+    out: PathBuf,
+    #[command(flatten)]
+    codec: Codec,
+    /// Also write every step's frame under OUT/<step>/.
+    #[arg(long)]
+    save_intermediate: bool,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Frames to time (the inputs repeated as needed).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    frames: u32,
+    #[command(flatten)]
+    codec: Codec,
+}
+
+/// What `run` and `bench` read and which backend runs it.
+#[derive(clap::Args)]
+struct Source {
+    /// A RON pipeline, or the reference tool's YAML (.yaml, .yml).
+    pipeline: PathBuf,
+    /// Input images; without any, a bundled photograph (coffee.png).
+    #[arg(short, long = "input")]
+    inputs: Vec<PathBuf>,
+    /// auto: a hardware GPU if there is one, else the CPU; gpu: also a
+    /// software adapter (llvmpipe); cpu: the CPU backend.
+    #[arg(long, default_value = "auto")]
+    backend: Backend,
+}
+
+/// How outputs are written, and by how many threads.
+#[derive(clap::Args)]
+struct Codec {
+    /// png, jpeg, webp, bmp or tiff.
+    #[arg(long, default_value = "png")]
+    format: Format,
+    /// JPEG quality of the outputs.
+    #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// PNG compression: fast (the default: several times faster, files a
+    /// little larger), default or best.
+    #[arg(long, default_value = "fast")]
+    png_compression: PngCompression,
+    /// Threads for decoding, encoding and the CPU backend (default: all cores).
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+}
+
+impl Codec {
+    /// Sizes rayon's global pool, which codecs and CPU kernels share.
+    fn start_threads(&self) -> Result<(), String> {
+        if let Some(jobs) = self.jobs {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(usize::from(jobs))
+                .build_global()
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn encoding(&self) -> Encoding {
+        Encoding {
+            format: self.format,
+            quality: self.quality,
+            png: self.png_compression,
+        }
+    }
+}
+
+impl Source {
+    /// The input files (or the bundled photograph), saying what was skipped.
+    fn inputs(&self) -> Result<Vec<Input>, String> {
+        if self.inputs.is_empty() {
+            return Ok(vec![Input::Bytes {
+                name: PathBuf::from(BUNDLED.0),
+                bytes: BUNDLED.1,
+            }]);
+        }
+        let found = discover(&self.inputs).map_err(|e| e.to_string())?;
+        if !found.skipped.is_empty() {
+            let names: Vec<String> = found
+                .skipped
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            log::info!(
+                "skipped {} files that are not images (by their ending): {}",
+                names.len(),
+                names.join(", ")
+            );
+        }
+        Ok(found.images.into_iter().map(Input::File).collect())
+    }
 }
 
 fn parse_size(s: &str) -> Result<Size, String> {
@@ -125,56 +216,27 @@ fn run(command: Command) -> Result<ExitCode, String> {
         }
         Command::Ops => print_ops(),
         Command::Import { yaml, out } => import(&yaml, out.as_deref())?,
-        Command::Run {
-            pipeline,
-            inputs,
-            out,
-            backend,
-            format,
-            save_intermediate,
-        } => return run_pipeline(&pipeline, &inputs, out, backend, format, save_intermediate),
+        Command::Run(args) => return run_pipeline(args),
+        Command::Bench(args) => bench::run(args)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_pipeline(
-    pipeline: &Path,
-    inputs: &[PathBuf],
-    out_dir: PathBuf,
-    backend: Backend,
-    format: Format,
-    save_intermediate: bool,
-) -> Result<ExitCode, String> {
-    let p = load(pipeline)?;
-    let keep = if save_intermediate {
+fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
+    args.codec.start_threads()?;
+    let p = load(&args.source.pipeline)?;
+    let keep = if args.save_intermediate {
         Keep::Steps
     } else {
         Keep::Outputs
     };
     let plan = compile(&p, keep).map_err(|e| e.to_string())?;
-    let inputs: Vec<Input> = if inputs.is_empty() {
-        vec![Input::Bytes {
-            name: PathBuf::from(BUNDLED.0),
-            bytes: BUNDLED.1,
-        }]
-    } else {
-        let found = discover(inputs).map_err(|e| e.to_string())?;
-        if !found.skipped.is_empty() {
-            let names: Vec<String> = found
-                .skipped
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect();
-            log::info!(
-                "skipped {} files that are not images (by their ending): {}",
-                names.len(),
-                names.join(", ")
-            );
-        }
-        found.images.into_iter().map(Input::File).collect()
+    let inputs = args.source.inputs()?;
+    let opts = BatchOptions {
+        out_dir: args.out,
+        encoding: args.codec.encoding(),
     };
-    let opts = BatchOptions { out_dir, format };
-    let mut engine = Engine::new(backend).map_err(|e| e.to_string())?;
+    let mut engine = Engine::new(args.source.backend).map_err(|e| e.to_string())?;
 
     let bar = if inputs.len() > 1 {
         let bar = ProgressBar::new(inputs.len() as u64);

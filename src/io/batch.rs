@@ -1,14 +1,14 @@
-//! Runs a plan over a batch of files. Decoding runs one frame ahead and
-//! encoding one frame behind on their own threads, so the backend works on
-//! frame N while frame N+1 is decoded and frame N-1 written. A bad frame
-//! costs only itself: it is reported and the batch goes on.
+//! Runs a plan over a batch of files: frames are decoded and encoded on all
+//! cores while the backend works through them in order (see [`run_batch`]).
+//! A bad frame costs only itself: it is reported and the batch goes on.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use super::{
-    ColorKind, Format, IoError, decode_bytes, decode_file, from_frame, to_frame, write_atomic,
+    ColorKind, Encoding, IoError, decode_bytes, decode_file, from_frame, to_frame, write_atomic,
 };
 use crate::Error;
 use crate::engine::Engine;
@@ -35,7 +35,8 @@ impl Input {
         }
     }
 
-    fn decode(&self) -> Result<(Frame, ColorKind), IoError> {
+    /// Decodes the input into a frame and the layout to restore.
+    pub fn decode(&self) -> Result<(Frame, ColorKind), IoError> {
         let image = match self {
             Input::File(p) => decode_file(p)?,
             Input::Bytes { name, bytes } => decode_bytes(bytes, name)?,
@@ -48,7 +49,7 @@ impl Input {
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
     pub out_dir: PathBuf,
-    pub format: Format,
+    pub encoding: Encoding,
 }
 
 /// What happened to one input.
@@ -69,6 +70,12 @@ pub enum Event<'a> {
 pub struct BatchReport {
     pub written: usize,
     pub failed: Vec<(PathBuf, Error)>,
+    /// Time spent in each stage, summed over frames (decode and encode run
+    /// on many threads at once, so these can add up to more than the wall
+    /// time).
+    pub decode: Duration,
+    pub compute: Duration,
+    pub encode: Duration,
 }
 
 /// Output paths of one input: a single output goes to `OUT/<stem>.<ext>`;
@@ -78,7 +85,7 @@ pub struct BatchReport {
 pub fn output_paths(plan: &Plan, input: &Path, opts: &BatchOptions) -> Vec<PathBuf> {
     let mut file = input.file_stem().unwrap_or_default().to_os_string();
     file.push(".");
-    file.push(opts.format.extension());
+    file.push(opts.encoding.format.extension());
     plan.reads
         .iter()
         .enumerate()
@@ -166,11 +173,23 @@ fn same_name_key(path: &Path) -> PathBuf {
     }
 }
 
-type Encoded = (PathBuf, Result<Vec<PathBuf>, Error>);
+/// What a codec task reports back to the batch's loop.
+enum Done {
+    Decoded(usize, Result<(Frame, ColorKind), Error>, Duration),
+    Encoded(usize, Result<Vec<PathBuf>, Error>, Duration),
+}
 
 /// Runs `plan` over `inputs`, calling `on_event` once per input as it
 /// completes, in input order. Refuses the whole batch up front, writing
 /// nothing, when [`check_outputs`] does.
+///
+/// Decoding and encoding run as tasks on the rayon pool the call is made
+/// from (the global one unless the caller installs another), the same
+/// threads the CPU backend's kernels use, so codecs and kernels share the
+/// cores without oversubscribing them; the backend runs frames one at a
+/// time, in order, on the calling thread. At most `2 × threads + 2` frames
+/// are between decode and their event at once, so memory stays flat however
+/// long the batch is. A decoder or encoder that panics costs only its frame.
 pub fn run_batch(
     engine: &mut Engine,
     plan: &Plan,
@@ -180,75 +199,160 @@ pub fn run_batch(
 ) -> Result<BatchReport, IoError> {
     check_outputs(plan, inputs, opts)?;
     let mut report = BatchReport::default();
-    let mut settle = |input: PathBuf,
-                      outcome: Result<Vec<PathBuf>, Error>,
-                      report: &mut BatchReport| match outcome {
+    let window = 2 * rayon::current_num_threads() + 2;
+    let (tx, rx) = mpsc::channel::<Done>();
+    rayon::in_place_scope(|s| {
+        let decode = |i: usize| {
+            let tx = tx.clone();
+            s.spawn(move |_| {
+                let start = Instant::now();
+                let input = &inputs[i];
+                let decoded = guarded(input.name(), "decoding", || {
+                    input.decode().map_err(Error::from)
+                });
+                let _ = tx.send(Done::Decoded(i, decoded, start.elapsed()));
+            });
+        };
+        let mut next_decode = inputs.len().min(window);
+        (0..next_decode).for_each(decode);
+        let mut decoded = BTreeMap::new();
+        let mut encoded = BTreeMap::new();
+        let (mut next_compute, mut next_event) = (0, 0);
+        while next_event < inputs.len() {
+            match next_done(&rx) {
+                Some(Done::Decoded(i, result, took)) => {
+                    report.decode += took;
+                    decoded.insert(i, result);
+                }
+                Some(Done::Encoded(i, outcome, took)) => {
+                    report.encode += took;
+                    encoded.insert(i, outcome);
+                }
+                None => break, // unreachable: `tx` lives until the loop ends
+            }
+            while let Some(result) = decoded.remove(&next_compute) {
+                let i = next_compute;
+                next_compute += 1;
+                let name = inputs[i].name();
+                let start = Instant::now();
+                let computed = result.and_then(|(frame, kind)| {
+                    let frames =
+                        engine
+                            .run_frame(plan, &frame, i as u32)
+                            .map_err(|e| Error::Frame {
+                                path: name.to_path_buf(),
+                                source: e,
+                            })?;
+                    Ok((frames, kind))
+                });
+                report.compute += start.elapsed();
+                match computed {
+                    Ok((frames, kind)) => {
+                        let tx = tx.clone();
+                        s.spawn(move |_| {
+                            let start = Instant::now();
+                            let written = guarded(name, "encoding", || {
+                                write_outputs(plan, name, opts, &frames, kind)
+                            });
+                            let _ = tx.send(Done::Encoded(i, written, start.elapsed()));
+                        });
+                    }
+                    Err(error) => {
+                        encoded.insert(i, Err(error));
+                    }
+                }
+            }
+            while let Some(outcome) = encoded.remove(&next_event) {
+                settle(
+                    &mut report,
+                    &mut on_event,
+                    inputs[next_event].name(),
+                    outcome,
+                );
+                next_event += 1;
+                if next_decode < inputs.len() {
+                    decode(next_decode);
+                    next_decode += 1;
+                }
+            }
+        }
+    });
+    Ok(report)
+}
+
+/// The next report of a codec task. Called from a thread of the pool (in
+/// `ThreadPool::install`, say), it runs pool work while it waits, so even a
+/// pool of one thread gets through its tasks; from any other thread it blocks.
+fn next_done(rx: &mpsc::Receiver<Done>) -> Option<Done> {
+    loop {
+        match rx.try_recv() {
+            Ok(done) => return Some(done),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        match rayon::yield_now() {
+            Some(rayon::Yield::Executed) => {}
+            Some(rayon::Yield::Idle) => {
+                if let Ok(done) = rx.recv_timeout(Duration::from_millis(1)) {
+                    return Some(done);
+                }
+            }
+            None => return rx.recv().ok(),
+        }
+    }
+}
+
+/// Encodes and writes one input's output frames.
+fn write_outputs(
+    plan: &Plan,
+    input: &Path,
+    opts: &BatchOptions,
+    frames: &[Frame],
+    kind: ColorKind,
+) -> Result<Vec<PathBuf>, Error> {
+    let paths = output_paths(plan, input, opts);
+    for (frame, path) in frames.iter().zip(&paths) {
+        write_atomic(&from_frame(frame, kind), path, &opts.encoding)?;
+    }
+    Ok(paths)
+}
+
+/// Runs a codec task, turning a panic inside it (a decoder bug on a
+/// hostile file, say) into that frame's error.
+fn guarded<T>(
+    input: &Path,
+    stage: &'static str,
+    task: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(task)).unwrap_or_else(|_| {
+        Err(Error::Io(IoError::Panicked {
+            path: input.to_path_buf(),
+            stage,
+        }))
+    })
+}
+
+/// Reports one input's outcome.
+fn settle(
+    report: &mut BatchReport,
+    on_event: &mut impl FnMut(Event),
+    input: &Path,
+    outcome: Result<Vec<PathBuf>, Error>,
+) {
+    match outcome {
         Ok(files) => {
             on_event(Event::Written {
-                input: &input,
+                input,
                 files: &files,
             });
             report.written += 1;
         }
         Err(error) => {
             on_event(Event::Failed {
-                input: &input,
+                input,
                 error: &error,
             });
-            report.failed.push((input, error));
+            report.failed.push((input.to_path_buf(), error));
         }
-    };
-    std::thread::scope(|s| {
-        let (decoded_tx, decoded_rx) = mpsc::sync_channel(1);
-        let (encode_tx, encode_rx) =
-            mpsc::sync_channel::<(PathBuf, Result<(Vec<Frame>, ColorKind), Error>)>(1);
-        let (done_tx, done_rx) = mpsc::channel::<Encoded>();
-        s.spawn(move || {
-            for input in inputs {
-                if decoded_tx.send((input, input.decode())).is_err() {
-                    break;
-                }
-            }
-        });
-        s.spawn(move || {
-            for (input, result) in encode_rx {
-                let outcome = result.and_then(|(frames, kind)| {
-                    let paths = output_paths(plan, &input, opts);
-                    for (frame, path) in frames.iter().zip(&paths) {
-                        write_atomic(&from_frame(frame, kind), path, opts.format)?;
-                    }
-                    Ok(paths)
-                });
-                if done_tx.send((input, outcome)).is_err() {
-                    break;
-                }
-            }
-        });
-        for (index, (input, decoded)) in decoded_rx.into_iter().enumerate() {
-            let result = decoded.map_err(Error::from).and_then(|(frame, kind)| {
-                let frames =
-                    engine
-                        .run_frame(plan, &frame, index as u32)
-                        .map_err(|e| Error::Frame {
-                            path: input.name().to_path_buf(),
-                            source: e,
-                        })?;
-                Ok((frames, kind))
-            });
-            if encode_tx
-                .send((input.name().to_path_buf(), result))
-                .is_err()
-            {
-                break;
-            }
-            while let Ok((input, outcome)) = done_rx.try_recv() {
-                settle(input, outcome, &mut report);
-            }
-        }
-        drop(encode_tx);
-        for (input, outcome) in done_rx {
-            settle(input, outcome, &mut report);
-        }
-    });
-    Ok(report)
+    }
 }

@@ -1,0 +1,141 @@
+//! `stillgraph bench` (part of the command, not the library): a batch timed
+//! end to end, then the same frames decoded and encoded with no pipeline by
+//! the same threads, so the batch's share of what the codecs allow shows.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use stillgraph::io::batch::{BatchOptions, Input, run_batch};
+use stillgraph::io::{from_frame, write_atomic};
+use stillgraph::{Engine, Keep, compile};
+
+use super::{BenchArgs, load};
+
+pub fn run(args: BenchArgs) -> Result<(), String> {
+    args.codec.start_threads()?;
+    let plan = compile(&load(&args.source.pipeline)?, Keep::Outputs).map_err(|e| e.to_string())?;
+    let sources = args.source.inputs()?;
+    // Every frame its own name (outputs are named by input), read into
+    // memory once: the bench times decoding, not the disk.
+    let mut frames = Vec::new();
+    for i in 0..args.frames as usize {
+        let source = &sources[i % sources.len()];
+        let bytes: &'static [u8] = match source {
+            Input::Bytes { bytes, .. } => bytes,
+            Input::File(path) => Box::leak(
+                std::fs::read(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+                    .into_boxed_slice(),
+            ),
+        };
+        let ext = source
+            .name()
+            .extension()
+            .unwrap_or_default()
+            .to_string_lossy();
+        frames.push(Input::Bytes {
+            name: PathBuf::from(format!("frame_{i:05}.{ext}")),
+            bytes,
+        });
+    }
+    let scratch = std::env::temp_dir().join(format!("stillgraph-bench-{}", std::process::id()));
+    let result = measure(&args, &plan, &frames, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+fn measure(
+    args: &BenchArgs,
+    plan: &stillgraph::Plan,
+    frames: &[Input],
+    scratch: &Path,
+) -> Result<(), String> {
+    let mut engine = Engine::new(args.source.backend).map_err(|e| e.to_string())?;
+    let opts = |dir: &str| BatchOptions {
+        out_dir: scratch.join(dir),
+        encoding: args.codec.encoding(),
+    };
+    // One warm-up pass over a few frames: pipelines compile, buffers grow.
+    run_batch(
+        &mut engine,
+        plan,
+        &frames[..frames.len().min(4)],
+        &opts("warm"),
+        |_| {},
+    )
+    .map_err(|e| e.to_string())?;
+
+    let start = Instant::now();
+    let report =
+        run_batch(&mut engine, plan, frames, &opts("run"), |_| {}).map_err(|e| e.to_string())?;
+    let wall = start.elapsed();
+    let peak = peak_resident_mb();
+    if let Some((input, error)) = report.failed.first() {
+        return Err(format!("{}: {error}", input.display()));
+    }
+
+    let codec_dir = scratch.join("codec");
+    let start = Instant::now();
+    frames
+        .par_iter()
+        .try_for_each(|input| -> Result<(), String> {
+            let (frame, kind) = input.decode().map_err(|e| e.to_string())?;
+            let mut file = input.name().file_stem().unwrap_or_default().to_os_string();
+            file.push(".");
+            file.push(args.codec.format.extension());
+            write_atomic(
+                &from_frame(&frame, kind),
+                &codec_dir.join(file),
+                &args.codec.encoding(),
+            )
+            .map_err(|e| e.to_string())
+        })?;
+    let codec_wall = start.elapsed();
+
+    let n = frames.len() as f64;
+    let fps = n / wall.as_secs_f64();
+    let codec_fps = n / codec_wall.as_secs_f64();
+    let stages = [report.decode, report.compute, report.encode];
+    let total: Duration = stages.iter().sum();
+    let share = |d: Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64().max(1e-9);
+    println!(
+        "{}, {} frames on {}, {} codec threads, {} out",
+        args.source.pipeline.display(),
+        frames.len(),
+        engine.describe(),
+        rayon::current_num_threads(),
+        args.codec.format.extension()
+    );
+    println!(
+        "pipeline:    {fps:.1} frames/s ({:.2} s)",
+        wall.as_secs_f64()
+    );
+    println!(
+        "stage time:  decode {:.0}% | compute {:.0}% | encode {:.0}% (summed over threads)",
+        share(stages[0]),
+        share(stages[1]),
+        share(stages[2])
+    );
+    println!(
+        "compute:     {:.2} ms per frame on the calling thread",
+        1e3 * stages[1].as_secs_f64() / n
+    );
+    println!(
+        "codec only:  {codec_fps:.1} frames/s: the pipeline runs at {:.0}% of it",
+        100.0 * fps / codec_fps
+    );
+    match peak {
+        Some(mb) => println!("peak memory: {mb} MB resident (through the pipeline run)"),
+        None => println!("peak memory: not available on this system"),
+    }
+    Ok(())
+}
+
+/// The process's peak resident memory (Linux's VmHWM), in MB.
+fn peak_resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
