@@ -58,6 +58,12 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
         "compression_artifact(tile_count: 30, quality: 5, tile_size_range: (0.05, 0.2))",
         (1024, 1024),
     ),
+    // Sensor and transmission failures (issue 12).
+    (
+        "band_swap_8",
+        "band_swap(tile_count: 8, permutation: bgr)",
+        HD,
+    ),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

@@ -32,6 +32,8 @@ pub mod downscale;
 pub mod multi_compress;
 pub mod resize;
 pub mod saturation;
+// Sensor and transmission failures (issue 12).
+pub mod band_swap;
 
 use std::fmt;
 
@@ -308,6 +310,7 @@ op_registry! {
     Compression(compression::Compression),
     MultiCompress(multi_compress::MultiCompress),
     CompressionArtifact(compression_artifact::CompressionArtifact),
+    BandSwap(band_swap::BandSwap),
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub const SHADERS: &[(&str, &str)] = &[
         "saturation",
         include_str!("../../../shaders/saturation.wgsl"),
     ),
+    ("band_swap", include_str!("../../../shaders/band_swap.wgsl")),
 ];
 
 /// The full module source for a shader name: the library, then the shader.
