@@ -64,6 +64,11 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
         "band_swap(tile_count: 8, permutation: bgr)",
         HD,
     ),
+    (
+        "salt_pepper_0.01",
+        "salt_pepper(amount: 0.01, salt_vs_pepper: 0.6)",
+        HD,
+    ),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

@@ -19,6 +19,8 @@ const CASES: &[(&str, bool)] = &[
         "band_swap(tile_count: 50, permutation: brg, tile_size_range: (0.2, 0.7))",
         true,
     ),
+    ("salt_pepper(amount: 0.05, salt_vs_pepper: 0.6)", true),
+    ("salt_pepper(amount: 1.0, salt_vs_pepper: 0.3)", true),
 ];
 
 const SEEDS: &[u64] = &[0, 7, 123_456_789_012];

@@ -34,6 +34,7 @@ pub mod resize;
 pub mod saturation;
 // Sensor and transmission failures (issue 12).
 pub mod band_swap;
+pub mod salt_pepper;
 
 use std::fmt;
 
@@ -311,6 +312,7 @@ op_registry! {
     MultiCompress(multi_compress::MultiCompress),
     CompressionArtifact(compression_artifact::CompressionArtifact),
     BandSwap(band_swap::BandSwap),
+    SaltPepper(salt_pepper::SaltPepper),
 }
 
 #[cfg(test)]

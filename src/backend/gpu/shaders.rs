@@ -29,6 +29,10 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../../shaders/saturation.wgsl"),
     ),
     ("band_swap", include_str!("../../../shaders/band_swap.wgsl")),
+    (
+        "salt_pepper",
+        include_str!("../../../shaders/salt_pepper.wgsl"),
+    ),
 ];
 
 /// The full module source for a shader name: the library, then the shader.
