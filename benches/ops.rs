@@ -69,6 +69,11 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
         "salt_pepper(amount: 0.01, salt_vs_pepper: 0.6)",
         HD,
     ),
+    (
+        "buffer_corruption_xor_5",
+        "buffer_corruption(tile_count: 5, corruption_type: xor, severity: 0.6)",
+        HD,
+    ),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

@@ -21,6 +21,22 @@ const CASES: &[(&str, bool)] = &[
     ),
     ("salt_pepper(amount: 0.05, salt_vs_pepper: 0.6)", true),
     ("salt_pepper(amount: 1.0, salt_vs_pepper: 0.3)", true),
+    (
+        "buffer_corruption(tile_count: 5, corruption_type: xor, severity: 0.6)",
+        true,
+    ),
+    (
+        "buffer_corruption(tile_count: 20, corruption_type: xor, severity: 1.0, tile_size_range: (0.3, 0.8))",
+        true,
+    ),
+    (
+        "buffer_corruption(tile_count: 12, corruption_type: invert, severity: 0.3, tile_size_range: (0.2, 0.6))",
+        true,
+    ),
+    (
+        "buffer_corruption(tile_count: 20, corruption_type: channel_shuffle, severity: 0.8, tile_size_range: (0.2, 0.6))",
+        true,
+    ),
 ];
 
 const SEEDS: &[u64] = &[0, 7, 123_456_789_012];

@@ -34,6 +34,7 @@ pub mod resize;
 pub mod saturation;
 // Sensor and transmission failures (issue 12).
 pub mod band_swap;
+pub mod buffer_corruption;
 pub mod salt_pepper;
 
 use std::fmt;
@@ -313,6 +314,7 @@ op_registry! {
     CompressionArtifact(compression_artifact::CompressionArtifact),
     BandSwap(band_swap::BandSwap),
     SaltPepper(salt_pepper::SaltPepper),
+    BufferCorruption(buffer_corruption::BufferCorruption),
 }
 
 #[cfg(test)]

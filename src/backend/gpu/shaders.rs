@@ -33,6 +33,10 @@ pub const SHADERS: &[(&str, &str)] = &[
         "salt_pepper",
         include_str!("../../../shaders/salt_pepper.wgsl"),
     ),
+    (
+        "buffer_corruption",
+        include_str!("../../../shaders/buffer_corruption.wgsl"),
+    ),
 ];
 
 /// The full module source for a shader name: the library, then the shader.
