@@ -74,6 +74,11 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
         "buffer_corruption(tile_count: 5, corruption_type: xor, severity: 0.6)",
         HD,
     ),
+    (
+        "corduroy_vertical",
+        "corduroy(strength: 0.7, orientation: vertical, density: 0.5)",
+        HD,
+    ),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

@@ -37,6 +37,14 @@ const CASES: &[(&str, bool)] = &[
         "buffer_corruption(tile_count: 20, corruption_type: channel_shuffle, severity: 0.8, tile_size_range: (0.2, 0.6))",
         true,
     ),
+    (
+        "corduroy(strength: 0.7, orientation: vertical, density: 0.5)",
+        true,
+    ),
+    (
+        "corduroy(strength: 1.0, orientation: horizontal, density: 1.0)",
+        true,
+    ),
 ];
 
 const SEEDS: &[u64] = &[0, 7, 123_456_789_012];

@@ -35,6 +35,7 @@ pub mod saturation;
 // Sensor and transmission failures (issue 12).
 pub mod band_swap;
 pub mod buffer_corruption;
+pub mod corduroy;
 pub mod salt_pepper;
 
 use std::fmt;
@@ -315,6 +316,7 @@ op_registry! {
     BandSwap(band_swap::BandSwap),
     SaltPepper(salt_pepper::SaltPepper),
     BufferCorruption(buffer_corruption::BufferCorruption),
+    Corduroy(corduroy::Corduroy),
 }
 
 #[cfg(test)]

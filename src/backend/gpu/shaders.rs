@@ -37,6 +37,7 @@ pub const SHADERS: &[(&str, &str)] = &[
         "buffer_corruption",
         include_str!("../../../shaders/buffer_corruption.wgsl"),
     ),
+    ("corduroy", include_str!("../../../shaders/corduroy.wgsl")),
 ];
 
 /// The full module source for a shader name: the library, then the shader.
