@@ -79,6 +79,11 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
         "corduroy(strength: 0.7, orientation: vertical, density: 0.5)",
         HD,
     ),
+    (
+        "slc_off_mean",
+        "slc_off(gap_width: 0.2, scan_period: 14, fill_mode: mean)",
+        HD,
+    ),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

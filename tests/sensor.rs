@@ -45,6 +45,18 @@ const CASES: &[(&str, bool)] = &[
         "corduroy(strength: 1.0, orientation: horizontal, density: 1.0)",
         true,
     ),
+    (
+        "slc_off(gap_width: 0.2, scan_period: 14, fill_mode: mean)",
+        true,
+    ),
+    (
+        "slc_off(gap_width: 0.5, scan_period: 3, fill_mode: white)",
+        false,
+    ),
+    (
+        "slc_off(gap_width: 0.35, scan_period: 100, fill_mode: black)",
+        false,
+    ),
 ];
 
 const SEEDS: &[u64] = &[0, 7, 123_456_789_012];

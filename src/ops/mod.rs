@@ -37,6 +37,7 @@ pub mod band_swap;
 pub mod buffer_corruption;
 pub mod corduroy;
 pub mod salt_pepper;
+pub mod slc_off;
 
 use std::fmt;
 
@@ -317,6 +318,7 @@ op_registry! {
     SaltPepper(salt_pepper::SaltPepper),
     BufferCorruption(buffer_corruption::BufferCorruption),
     Corduroy(corduroy::Corduroy),
+    SlcOff(slc_off::SlcOff),
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../../shaders/buffer_corruption.wgsl"),
     ),
     ("corduroy", include_str!("../../../shaders/corduroy.wgsl")),
+    ("slc_off", include_str!("../../../shaders/slc_off.wgsl")),
 ];
 
 /// The full module source for a shader name: the library, then the shader.
