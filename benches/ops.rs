@@ -84,6 +84,7 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
         "slc_off(gap_width: 0.2, scan_period: 14, fill_mode: mean)",
         HD,
     ),
+    ("bayer_filter_rggb", "bayer_filter(pattern: rggb)", HD),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

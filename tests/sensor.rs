@@ -57,6 +57,10 @@ const CASES: &[(&str, bool)] = &[
         "slc_off(gap_width: 0.35, scan_period: 100, fill_mode: black)",
         false,
     ),
+    ("bayer_filter(pattern: rggb)", false),
+    ("bayer_filter(pattern: bggr)", false),
+    ("bayer_filter(pattern: grbg)", false),
+    ("bayer_filter(pattern: gbrg)", false),
 ];
 
 const SEEDS: &[u64] = &[0, 7, 123_456_789_012];

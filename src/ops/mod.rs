@@ -34,6 +34,7 @@ pub mod resize;
 pub mod saturation;
 // Sensor and transmission failures (issue 12).
 pub mod band_swap;
+pub mod bayer_filter;
 pub mod buffer_corruption;
 pub mod corduroy;
 pub mod salt_pepper;
@@ -319,6 +320,7 @@ op_registry! {
     BufferCorruption(buffer_corruption::BufferCorruption),
     Corduroy(corduroy::Corduroy),
     SlcOff(slc_off::SlcOff),
+    BayerFilter(bayer_filter::BayerFilter),
 }
 
 #[cfg(test)]

@@ -39,6 +39,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
     ("corduroy", include_str!("../../../shaders/corduroy.wgsl")),
     ("slc_off", include_str!("../../../shaders/slc_off.wgsl")),
+    (
+        "bayer_filter",
+        include_str!("../../../shaders/bayer_filter.wgsl"),
+    ),
 ];
 
 /// The full module source for a shader name: the library, then the shader.
