@@ -58,6 +58,33 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
         "compression_artifact(tile_count: 30, quality: 5, tile_size_range: (0.05, 0.2))",
         (1024, 1024),
     ),
+    // Sensor and transmission failures (issue 12).
+    (
+        "band_swap_8",
+        "band_swap(tile_count: 8, permutation: bgr)",
+        HD,
+    ),
+    (
+        "salt_pepper_0.01",
+        "salt_pepper(amount: 0.01, salt_vs_pepper: 0.6)",
+        HD,
+    ),
+    (
+        "buffer_corruption_xor_5",
+        "buffer_corruption(tile_count: 5, corruption_type: xor, severity: 0.6)",
+        HD,
+    ),
+    (
+        "corduroy_vertical",
+        "corduroy(strength: 0.7, orientation: vertical, density: 0.5)",
+        HD,
+    ),
+    (
+        "slc_off_mean",
+        "slc_off(gap_width: 0.2, scan_period: 14, fill_mode: mean)",
+        HD,
+    ),
+    ("bayer_filter_rggb", "bayer_filter(pattern: rggb)", HD),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

@@ -32,6 +32,13 @@ pub mod downscale;
 pub mod multi_compress;
 pub mod resize;
 pub mod saturation;
+// Sensor and transmission failures (issue 12).
+pub mod band_swap;
+pub mod bayer_filter;
+pub mod buffer_corruption;
+pub mod corduroy;
+pub mod salt_pepper;
+pub mod slc_off;
 
 use std::fmt;
 
@@ -308,6 +315,12 @@ op_registry! {
     Compression(compression::Compression),
     MultiCompress(multi_compress::MultiCompress),
     CompressionArtifact(compression_artifact::CompressionArtifact),
+    BandSwap(band_swap::BandSwap),
+    SaltPepper(salt_pepper::SaltPepper),
+    BufferCorruption(buffer_corruption::BufferCorruption),
+    Corduroy(corduroy::Corduroy),
+    SlcOff(slc_off::SlcOff),
+    BayerFilter(bayer_filter::BayerFilter),
 }
 
 #[cfg(test)]

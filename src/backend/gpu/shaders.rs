@@ -28,6 +28,21 @@ pub const SHADERS: &[(&str, &str)] = &[
         "saturation",
         include_str!("../../../shaders/saturation.wgsl"),
     ),
+    ("band_swap", include_str!("../../../shaders/band_swap.wgsl")),
+    (
+        "salt_pepper",
+        include_str!("../../../shaders/salt_pepper.wgsl"),
+    ),
+    (
+        "buffer_corruption",
+        include_str!("../../../shaders/buffer_corruption.wgsl"),
+    ),
+    ("corduroy", include_str!("../../../shaders/corduroy.wgsl")),
+    ("slc_off", include_str!("../../../shaders/slc_off.wgsl")),
+    (
+        "bayer_filter",
+        include_str!("../../../shaders/bayer_filter.wgsl"),
+    ),
 ];
 
 /// The full module source for a shader name: the library, then the shader.

@@ -1,0 +1,88 @@
+// Bayer mosaic then Malvar-He-Cutler demosaic, kernels times 16 in
+// integers, round half to even; a pixel whose footprint is all gray passes
+// unchanged. Twin: src/ops/bayer_filter.rs.
+
+struct Uniforms {
+    width: u32,
+    height: u32,
+    // Channel of cell (x, y) in bits 2 * (2y + x).
+    pattern: u32,
+    pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> u: Uniforms;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+
+fn channel(x: u32, y: u32) -> u32 {
+    return (u.pattern >> (2u * (2u * (y & 1u) + (x & 1u)))) & 3u;
+}
+
+// Set by `sample` when a footprint pixel is not gray.
+var<private> colour: bool;
+
+// The mosaic sample at (x, y), already reflected into the frame.
+fn sample(x: i32, y: i32) -> i32 {
+    let p = src[u32(y) * u.width + u32(x)];
+    colour = colour || ((p & 0xffu) * 0x010101u != (p & 0xffffffu));
+    return i32((p >> (8u * channel(u32(x), u32(y)))) & 0xffu);
+}
+
+fn div16_even(s: i32) -> i32 {
+    let q = s >> 4u;
+    let r = s & 15;
+    return q + select(0, 1, r > 8 || (r == 8 && (q & 1) == 1));
+}
+
+fn clip(s: i32) -> u32 {
+    return u32(clamp(div16_even(s), 0, 255));
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+    if (id.x >= u.width || id.y >= u.height) {
+        return;
+    }
+    let w = i32(u.width);
+    let h = i32(u.height);
+    let x = i32(id.x);
+    let y = i32(id.y);
+    let xm1 = reflect_index(x - 1, w);
+    let xp1 = reflect_index(x + 1, w);
+    let xm2 = reflect_index(x - 2, w);
+    let xp2 = reflect_index(x + 2, w);
+    let ym1 = reflect_index(y - 1, h);
+    let yp1 = reflect_index(y + 1, h);
+    let ym2 = reflect_index(y - 2, h);
+    let yp2 = reflect_index(y + 2, h);
+
+    colour = false;
+    let c = sample(x, y);
+    let h1 = sample(xm1, y) + sample(xp1, y);
+    let h2 = sample(xm2, y) + sample(xp2, y);
+    let v1 = sample(x, ym1) + sample(x, yp1);
+    let v2 = sample(x, ym2) + sample(x, yp2);
+    let d = sample(xm1, ym1) + sample(xp1, ym1) + sample(xm1, yp1) + sample(xp1, yp1);
+
+    let i = id.y * u.width + id.x;
+    let p = src[i];
+    if (!colour) {
+        dst[i] = p;
+        return;
+    }
+    let own = channel(id.x, id.y);
+    var rgb = array<u32, 3>(0u, 0u, 0u);
+    if (own == 1u) {
+        // Green site: the channel beside it from the horizontal kernel,
+        // the other from its transpose.
+        let beside = channel(id.x ^ 1u, id.y);
+        rgb[1] = u32(c);
+        rgb[beside] = clip(10 * c + 8 * h1 - 2 * h2 - 2 * d + v2);
+        rgb[2u - beside] = clip(10 * c + 8 * v1 - 2 * v2 - 2 * d + h2);
+    } else {
+        rgb[own] = u32(c);
+        rgb[1] = clip(8 * c + 4 * (h1 + v1) - 2 * (h2 + v2));
+        rgb[2u - own] = clip(12 * c + 4 * d - 3 * (h2 + v2));
+    }
+    dst[i] = rgb[0] | (rgb[1] << 8u) | (rgb[2] << 16u) | (p & 0xff000000u);
+}

@@ -1,0 +1,313 @@
+//! Landsat 7's scan-line-corrector failure, as the reference draws it: one
+//! bow-tie band centred on the middle column, no gap on the middle row and
+//! `gap_width·W` wide at the top and bottom, with a saw-tooth edge (the gap
+//! centre shifts `trunc(0.3·o)` px along a scan of `scan_period` rows, to
+//! one side then the other, flipping at each scan whose first row has a
+//! gap). About 11% of a 1080p frame at `gap_width: 0.22`. The band's span
+//! per row is computed on the CPU and handed to both backends; the mean fill
+//! is each row's integer mean over its pixels outside the gap (on the GPU,
+//! one workgroup per row) plus a per-pixel offset in −5..=5 per channel,
+//! one offset for all three where the mean is gray, so gray stays gray.
+//! Twin: `shaders/slc_off.wgsl`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
+};
+use crate::frame::{Frame, Size};
+use crate::rng::RngKey;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillMode {
+    Black,
+    White,
+    Mean,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlcOff {
+    pub gap_width: f64,
+    pub scan_period: u32,
+    pub fill_mode: FillMode,
+}
+
+const GAP_WIDTH: Param = Param {
+    name: "gap_width",
+    ty: "number",
+    default: None,
+    allowed: Allowed::Range(0.0, 0.5),
+    doc: "width of the band at the top and bottom rows, as a fraction of the frame's",
+};
+const SCAN_PERIOD: Param = Param {
+    name: "scan_period",
+    ty: "integer",
+    default: None,
+    allowed: Allowed::Range(2.0, 100.0),
+    doc: "rows per scan: the band's edge shifts along a scan and flips side each scan",
+};
+const FILL_MODE: Param = Param {
+    name: "fill_mode",
+    ty: "word",
+    default: None,
+    allowed: Allowed::OneOf(&["black", "white", "mean"]),
+    doc: "what fills the gap; mean: the row's mean outside it, ±5 per pixel",
+};
+
+impl OpParams for SlcOff {
+    const NAME: &'static str = "slc_off";
+    const SUMMARY: &'static str =
+        "Landsat 7 SLC-off: a bow-tie gap band with a saw-tooth edge, filled; alpha kept";
+    const PARAMS: &'static [Param] = &[GAP_WIDTH, SCAN_PERIOD, FILL_MODE];
+
+    fn validate(&self) -> Result<(), ParamError> {
+        GAP_WIDTH.check(self.gap_width)?;
+        SCAN_PERIOD.check(self.scan_period.into())
+    }
+}
+
+impl SlcOff {
+    /// The gap of every row as `[lo, hi)` columns (empty where `lo == hi`).
+    fn spans(&self, size: Size) -> Vec<[u32; 2]> {
+        let (w, h) = (f64::from(size.width), f64::from(size.height));
+        let half = h / 2.0;
+        let gap = |y: u32| ((f64::from(y) - half).abs() / half * self.gap_width * w) as u32;
+        let centre = f64::from(size.width / 2);
+        let mut spans = vec![[0, 0]; size.height as usize];
+        let mut dir = -1.0;
+        for first in (0..size.height).step_by(self.scan_period as usize) {
+            // The reference turns only at scans whose first row has a gap.
+            if gap(first) > 0 {
+                dir = -dir;
+            }
+            for y in first..(first + self.scan_period).min(size.height) {
+                let g = f64::from(gap(y));
+                if g > 0.0 {
+                    let o = f64::from(y - first);
+                    let c = centre + (0.3 * o * dir).trunc();
+                    let lo = ((c - g / 2.0).trunc()).clamp(0.0, w);
+                    let hi = ((c + g / 2.0).trunc()).clamp(0.0, w);
+                    spans[y as usize] = [lo as u32, hi as u32];
+                }
+            }
+        }
+        spans
+    }
+}
+
+/// The fill of pixel (x, y) in mean mode: `mean` (packed RGB) plus an
+/// offset in −5..=5 per channel, clipped.
+#[inline(always)]
+fn mean_fill(key: RngKey, mean: u32, x: u32, y: u32) -> u32 {
+    let r = key.random4(x, y, 0);
+    let gray = (mean & 0xff) * 0x01_01_01 == mean;
+    let (g, b) = if gray { (r[0], r[0]) } else { (r[1], r[2]) };
+    let ch = |i: u32, w: u32| {
+        let v = ((mean >> (8 * i)) & 0xff) as i32 + (((w >> 8) * 11) >> 24) as i32 - 5;
+        (v.clamp(0, 255) as u32) << (8 * i)
+    };
+    ch(0, r[0]) | ch(1, g) | ch(2, b)
+}
+
+/// Per-channel means of `row` outside `[lo, hi)`, rounded half up, packed.
+fn row_mean(row: &[u32], [lo, hi]: [u32; 2]) -> u32 {
+    let mut sum = [0u32; 3];
+    let outside = row[..lo as usize].iter().chain(&row[hi as usize..]);
+    for &p in outside {
+        for (i, s) in sum.iter_mut().enumerate() {
+            *s += (p >> (8 * i)) & 0xff;
+        }
+    }
+    let n = (row.len() as u32 - (hi - lo)).max(1);
+    let m = sum.map(|s| (s + n / 2) / n);
+    m[0] | (m[1] << 8) | (m[2] << 16)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Uniforms {
+    key: [u32; 4],
+    width: u32,
+    height: u32,
+    /// Packed RGB of a black or white fill.
+    flat: u32,
+    pad: u32,
+}
+
+impl Op for SlcOff {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn output_size(&self, inputs: &[Size]) -> Result<Size, ParamError> {
+        Ok(inputs[0])
+    }
+
+    fn run_cpu(&self, ctx: &FrameCtx, inputs: &[&Frame], out: &mut Frame) {
+        let spans = self.spans(out.size());
+        let src = inputs[0];
+        let width = src.width() as usize;
+        let mode = self.fill_mode;
+        par_rows(out, |y, row| {
+            let line = &src.pixels()[y as usize * width..][..width];
+            row.copy_from_slice(line);
+            let span = spans[y as usize];
+            let mean = row_mean(line, span);
+            for x in span[0]..span[1] {
+                let p = &mut row[x as usize];
+                let fill = match mode {
+                    FillMode::Black => 0,
+                    FillMode::White => 0xff_ff_ff,
+                    FillMode::Mean => mean_fill(ctx.key, mean, x, y),
+                };
+                *p = (*p & 0xff00_0000) | fill;
+            }
+        });
+    }
+
+    fn gpu(&self, ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
+        let u = Uniforms {
+            key: ctx.key.0,
+            width: out.width,
+            height: out.height,
+            flat: if self.fill_mode == FillMode::White {
+                0xff_ff_ff
+            } else {
+                0
+            },
+            pad: 0,
+        };
+        let spans = Binding::data(&self.spans(inputs[0]));
+        let bindings = |extra: Vec<(u32, Binding)>| {
+            let mut b = vec![(0, Binding::uniform(&u)), (1, spans.clone())];
+            b.extend(extra);
+            b
+        };
+        if self.fill_mode != FillMode::Mean {
+            let pass = GpuPass::per_pixel(
+                "slc_off",
+                "fill_flat",
+                out,
+                bindings(vec![(2, Binding::Input(0)), (3, Binding::Output)]),
+            );
+            return GpuWork {
+                scratch: vec![],
+                passes: vec![pass],
+            };
+        }
+        GpuWork {
+            scratch: vec![u64::from(out.height.max(1)) * 4],
+            passes: vec![
+                GpuPass {
+                    shader: "slc_off",
+                    entry: "row_means",
+                    bindings: bindings(vec![(2, Binding::Input(0)), (4, Binding::Scratch(0))]),
+                    workgroups: [1, out.height, 1],
+                },
+                GpuPass::per_pixel(
+                    "slc_off",
+                    "fill_mean",
+                    out,
+                    bindings(vec![
+                        (2, Binding::Input(0)),
+                        (3, Binding::Output),
+                        (5, Binding::Scratch(0)),
+                    ]),
+                ),
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(gap_width: f64, scan_period: u32) -> SlcOff {
+        SlcOff {
+            gap_width,
+            scan_period,
+            fill_mode: FillMode::Black,
+        }
+    }
+
+    #[test]
+    fn the_band_masks_about_eleven_percent_of_1080p_at_0_22() {
+        let size = Size::new(1920, 1080);
+        let masked: u32 = op(0.22, 14)
+            .spans(size)
+            .iter()
+            .map(|[lo, hi]| hi - lo)
+            .sum();
+        // Mean of trunc(d·422.4) over rows, d uniform in 0..1: about 210.7 px
+        // of 1920, 10.97% of the frame.
+        let fraction = f64::from(masked) / size.pixels() as f64;
+        assert!((0.107..0.112).contains(&fraction), "{fraction}");
+    }
+
+    #[test]
+    fn spans_by_hand() {
+        let spans = op(0.22, 14).spans(Size::new(1920, 1080));
+        // Row 0: d = 1, g = trunc(422.4) = 422 around 960, no shift.
+        assert_eq!(spans[0], [749, 1171]);
+        // Row 5: d = 535/540, g = trunc(418.49) = 418; shift trunc(1.5) = +1.
+        assert_eq!(spans[5], [752, 1170]);
+        // Row 20, second scan, offset 6: shift trunc(-1.8) = -1; d = 520/540,
+        // g = trunc(406.76) = 406.
+        assert_eq!(spans[20], [756, 1162]);
+        // Rows 539..=541: d·422.4 < 1, no gap; the middle is narrowest.
+        assert_eq!(spans[540], [0, 0]);
+        assert_eq!(spans[539], [0, 0]);
+        // Bottom row: d = 539/540, g = trunc(421.62) = 421; scan 77 starts at
+        // 1078, offset 1: shift trunc(0.3) = 0; trunc(749.5) .. trunc(1170.5).
+        assert_eq!(spans[1079], [749, 1170]);
+        // No band at all at gap_width 0.
+        assert!(
+            op(0.0, 14)
+                .spans(Size::new(64, 64))
+                .iter()
+                .all(|s| s[0] == s[1])
+        );
+    }
+
+    #[test]
+    fn the_saw_tooth_flips_side_every_scan() {
+        let spans = op(0.3, 10).spans(Size::new(400, 300));
+        // Offset 9 rows into a scan the centre is trunc(±2.7) = ±2 px off 200.
+        let centre = |y: usize| (spans[y][0] + spans[y][1]) / 2;
+        assert_eq!(centre(9) as i32 - 200, 2);
+        assert_eq!(centre(19) as i32 - 200, -2);
+        assert_eq!(centre(29) as i32 - 200, 2);
+    }
+
+    #[test]
+    fn mean_fill_offsets_stay_within_five_and_gray_stays_gray() {
+        let key = RngKey::new(2, 0, 0);
+        let mut seen = 0u32;
+        for x in 0..400 {
+            let f = mean_fill(key, 0x64_c8_02, x, 3);
+            let r = (f & 0xff) as i32;
+            let g = ((f >> 8) & 0xff) as i32;
+            let b = (f >> 16) as i32;
+            assert!(
+                r <= 7 && (195..=205).contains(&g) && (95..=105).contains(&b),
+                "{f:x}"
+            );
+            seen |= 1 << (b - 95);
+            let gray = mean_fill(key, 0x50_50_50, x, 3);
+            assert_eq!(gray & 0xffff, gray >> 8, "{gray:x}");
+        }
+        assert_eq!(seen, (1 << 11) - 1, "every offset −5..=5 drawn");
+    }
+
+    #[test]
+    fn row_mean_skips_the_gap_and_rounds_half_up() {
+        let row = [10, 20, 0xff, 0xff, 0x01_00_1f];
+        // Outside [2, 4): R (10 + 20 + 31)/3 = 20.33, G 0, B 1/3.
+        assert_eq!(row_mean(&row, [2, 4]), 20);
+        // R (10 + 20)/2 = 15; G 0; B 0.5 -> 1.
+        assert_eq!(row_mean(&[10, 0x01_00_14], [0, 0]), 0x01_00_0f);
+    }
+}
