@@ -73,6 +73,31 @@ pub fn unit_f32(bits: u32) -> f32 {
     (bits >> 8) as f32 * (1.0 / 16_777_216.0)
 }
 
+/// Two independent standard normal draws from two random words, by
+/// Box–Muller on 24-bit uniforms (WGSL `gaussian_pair`). `u1` is taken as
+/// `1 - unit_f32(a)`, in (0, 1], so the logarithm is always finite. The two
+/// sides' `ln`, `cos` and `sin` may differ by a few ulps, so results agree
+/// to float tolerance, not bit for bit.
+pub fn gaussian_pair(a: u32, b: u32) -> [f32; 2] {
+    let r = (-2.0 * (1.0 - unit_f32(a)).ln()).sqrt();
+    let t = std::f32::consts::TAU * unit_f32(b);
+    [r * t.cos(), r * t.sin()]
+}
+
+/// Inputs and outputs of [`gaussian_pair`], computed in double precision
+/// by `tests/rng_vector.py`; held within [`GAUSSIAN_TOLERANCE`] of the Rust
+/// function here and of the WGSL one in `tests/gpu.rs`.
+pub const GAUSSIAN_TEST_VECTOR: [([u32; 2], [f32; 2]); 4] = [
+    ([0, 0], [0.0, 0.0]),
+    ([0xffffffff, 0x40000000], [0.0, 5.768_107_5]),
+    ([0x80000000, 0x20000000], [0.832_554_6, 0.832_554_6]),
+    ([0x12345678, 0x9abcdef0], [-0.304_317_95, -0.234_356_2]),
+];
+
+/// How far an f32 [`gaussian_pair`] may be from the double-precision
+/// vector: a few ulps of values up to 5.8, through `ln`, `sqrt` and `cos`.
+pub const GAUSSIAN_TOLERANCE: f32 = 1e-5;
+
 /// Sequential draws from a key: draw `n` is `random4(n, 0, u32::MAX)`, so the
 /// stream is itself counter-based and never collides with pixel draws.
 #[derive(Clone, Debug)]
@@ -140,6 +165,37 @@ mod tests {
         assert_ne!(base, RngKey::new(1 << 32, 0, 0));
         assert_ne!(base, RngKey::new(1, 1, 0));
         assert_ne!(base, RngKey::new(1, 0, 1));
+    }
+
+    #[test]
+    fn gaussian_pair_matches_vector() {
+        for (input, want) in GAUSSIAN_TEST_VECTOR {
+            let got = gaussian_pair(input[0], input[1]);
+            for (g, w) in got.iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= GAUSSIAN_TOLERANCE,
+                    "{input:x?}: {got:?} vs {want:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gaussian_pair_has_unit_variance() {
+        let key = RngKey::new(11, 0, 0);
+        let (mut sum, mut sq, n) = (0f64, 0f64, 20_000);
+        for i in 0..n {
+            let w = key.random4(i, 0, 0);
+            for z in gaussian_pair(w[0], w[1]) {
+                sum += f64::from(z);
+                sq += f64::from(z) * f64::from(z);
+            }
+        }
+        let (mean, var) = (sum / (2 * n) as f64, sq / (2 * n) as f64);
+        assert!(
+            mean.abs() < 0.02 && (var - 1.0).abs() < 0.03,
+            "{mean} {var}"
+        );
     }
 
     #[test]

@@ -25,3 +25,13 @@ fn random4(key: vec4<u32>, x: u32, y: u32, i: u32) -> vec4<u32> {
 fn unit_f32(bits: u32) -> f32 {
     return f32(bits >> 8u) * (1.0 / 16777216.0);
 }
+
+// Two independent standard normal draws by Box-Muller on 24-bit uniforms;
+// u1 = 1 - unit_f32(a) is in (0, 1], so the logarithm is finite. Twin:
+// `rng::gaussian_pair`, equal to it within float tolerance (log, cos and sin
+// may differ by ulps between backends).
+fn gaussian_pair(a: u32, b: u32) -> vec2<f32> {
+    let r = sqrt(-2.0 * log(1.0 - unit_f32(a)));
+    let t = 6.2831855 * unit_f32(b);
+    return vec2<f32>(r * cos(t), r * sin(t));
+}
