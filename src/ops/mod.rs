@@ -33,6 +33,10 @@ pub mod multi_compress;
 pub mod resize;
 pub mod saturation;
 
+pub mod chromatic_aberration;
+pub mod gray_frame;
+pub mod noise;
+
 use std::fmt;
 
 use rayon::prelude::*;
@@ -308,6 +312,8 @@ op_registry! {
     Compression(compression::Compression),
     MultiCompress(multi_compress::MultiCompress),
     CompressionArtifact(compression_artifact::CompressionArtifact),
+    ChromaticAberration(chromatic_aberration::ChromaticAberration),
+    Noise(noise::Noise),
 }
 
 #[cfg(test)]

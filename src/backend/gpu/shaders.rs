@@ -28,6 +28,15 @@ pub const SHADERS: &[(&str, &str)] = &[
         "saturation",
         include_str!("../../../shaders/saturation.wgsl"),
     ),
+    (
+        "chromatic_aberration",
+        include_str!("../../../shaders/chromatic_aberration.wgsl"),
+    ),
+    (
+        "gray_frame",
+        include_str!("../../../shaders/gray_frame.wgsl"),
+    ),
+    ("noise", include_str!("../../../shaders/noise.wgsl")),
 ];
 
 /// The full module source for a shader name: the library, then the shader.
