@@ -25,6 +25,19 @@ const CASES: &[(&str, u8, bool)] = &[
     ("noise(mode: row, amount: 0.15)", 1, true),
     ("noise(mode: column, amount: 0.5)", 1, true),
     ("noise(mode: gaussian, amount: 0.0)", 0, false),
+    // Float taps, the same ones in the same order on both sides; the
+    // shader compiler may fuse multiply-adds: 1 level.
+    ("motion_blur(kernel_size: 7)", 1, true),
+    ("motion_blur(kernel_size: 15, angle: 30.0)", 1, true),
+    ("motion_blur(kernel_size: 8, angle: 90.0)", 1, true),
+    ("motion_blur(kernel_size: 31, angle: 217.5)", 1, true),
+    ("motion_blur(kernel_size: 1, angle: 45.0)", 0, false),
+    // Integer sums and one integer division: exactly equal.
+    ("blur_circular(radius: 1)", 0, true),
+    ("blur_circular(radius: 9)", 0, true),
+    // Larger than the frame: reflection folds more than once.
+    ("blur_circular(radius: 70)", 0, true),
+    ("blur_circular(radius: 0)", 0, false),
 ];
 
 /// Crops of every photo in assets/, at odd sizes.
@@ -169,5 +182,42 @@ fn extreme_parameters_run_and_give_sensible_frames() {
             .remove(0);
         assert!(out.pixels().iter().all(|p| p & 0x00ff_00ff == 0));
         assert_eq!(out.size(), Size::new(64, 64));
+        // A disk far larger than the frame: close to the frame's mean
+        // everywhere, and smooth (neighbours within a level or two).
+        let out = engine
+            .run_frame(&one_step("blur_circular(radius: 200)"), &input, 0)
+            .unwrap()
+            .remove(0);
+        assert_eq!(alpha(&out), alpha(&input));
+        assert_smooth(&out, 3);
+    }
+    // The longest streak on a tiny frame, both backends alike.
+    let tiny = test_frame(4, 4);
+    let p = one_step("motion_blur(kernel_size: 100, angle: 33.0)");
+    let runs: Vec<Frame> = engines
+        .iter_mut()
+        .map(|e| e.run_frame(&p, &tiny, 0).unwrap().remove(0))
+        .collect();
+    assert_smooth(&runs[0], 40);
+    for run in &runs[1..] {
+        assert_close("motion_blur k 100 on 4x4", &runs[0], run, 1);
+    }
+}
+
+/// Asserts no colour channel jumps by more than `tol` between neighbours.
+fn assert_smooth(f: &Frame, tol: u8) {
+    let (w, h) = (f.width(), f.height());
+    for y in 0..h {
+        for x in 0..w {
+            let p = f.get(x, y).to_le_bytes();
+            for (nx, ny) in [(x + 1, y), (x, y + 1)] {
+                if nx < w && ny < h {
+                    let q = f.get(nx, ny).to_le_bytes();
+                    for c in 0..3 {
+                        assert!(p[c].abs_diff(q[c]) <= tol, "({x}, {y}): {p:?} vs {q:?}");
+                    }
+                }
+            }
+        }
     }
 }

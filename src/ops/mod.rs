@@ -37,6 +37,9 @@ pub mod chromatic_aberration;
 pub mod gray_frame;
 pub mod noise;
 
+pub mod blur_circular;
+pub mod motion_blur;
+
 use std::fmt;
 
 use rayon::prelude::*;
@@ -314,6 +317,8 @@ op_registry! {
     CompressionArtifact(compression_artifact::CompressionArtifact),
     ChromaticAberration(chromatic_aberration::ChromaticAberration),
     Noise(noise::Noise),
+    MotionBlur(motion_blur::MotionBlur),
+    BlurCircular(blur_circular::BlurCircular),
 }
 
 #[cfg(test)]

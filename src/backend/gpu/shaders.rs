@@ -37,6 +37,14 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../../shaders/gray_frame.wgsl"),
     ),
     ("noise", include_str!("../../../shaders/noise.wgsl")),
+    (
+        "motion_blur",
+        include_str!("../../../shaders/motion_blur.wgsl"),
+    ),
+    (
+        "blur_circular",
+        include_str!("../../../shaders/blur_circular.wgsl"),
+    ),
 ];
 
 /// The full module source for a shader name: the library, then the shader.
