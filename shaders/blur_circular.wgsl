@@ -1,8 +1,9 @@
 // Disk blur by spans: `prefix` writes each row's colour prefix sums over
 // the row padded by `radius` reflected pixels (one workgroup per row, a
-// chunk per invocation and a scan of the chunks); `disk` adds one span per
-// disk row, two reads each, and divides with rounding. Integer sums: exact.
-// Twin: src/ops/blur_circular.rs.
+// workgroup scan per 256 pixels, so loads and stores are coalesced); `disk`
+// adds one span per disk row, two vector reads each, and divides with
+// rounding. Integer sums: exact. Twin: src/ops/blur_circular.rs (which
+// lays its sums out as three words, not four: the means are the same).
 
 struct Uniforms {
     width: u32,
@@ -13,8 +14,8 @@ struct Uniforms {
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
 @group(0) @binding(1) var<storage, read> src: array<u32>;
-@group(0) @binding(2) var<storage, read_write> sums_out: array<u32>;
-@group(0) @binding(3) var<storage, read> sums: array<u32>;
+@group(0) @binding(2) var<storage, read_write> sums_out: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> sums: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> spans: array<u32>;
 @group(0) @binding(5) var<storage, read_write> dst: array<u32>;
 
@@ -36,57 +37,52 @@ fn prefix(
 ) {
     let y = wg.x;
     let n = u.width + 2u * u.radius;
-    let chunk = (n + SCAN - 1u) / SCAN;
-    let start = min(li * chunk, n);
-    let end = min(start + chunk, n);
     let row = y * u.width;
-    var s = vec3<u32>(0u);
-    for (var i = start; i < end; i++) {
-        s += padded_rgb(row, i);
-    }
-    part[li] = s;
-    workgroupBarrier();
-    // Inclusive scan of the chunk sums (Hillis-Steele).
-    for (var off = 1u; off < SCAN; off *= 2u) {
-        var v = vec3<u32>(0u);
-        if (li >= off) {
-            v = part[li - off];
-        }
-        workgroupBarrier();
-        part[li] += v;
-        workgroupBarrier();
-    }
-    var acc = part[li] - s;
-    let base = y * 3u * (n + 1u);
+    let base = y * (n + 1u);
     if (li == 0u) {
-        sums_out[base] = 0u;
-        sums_out[base + 1u] = 0u;
-        sums_out[base + 2u] = 0u;
+        sums_out[base] = vec4<u32>(0u);
     }
-    for (var i = start; i < end; i++) {
-        acc += padded_rgb(row, i);
-        let o = base + 3u * (i + 1u);
-        sums_out[o] = acc.x;
-        sums_out[o + 1u] = acc.y;
-        sums_out[o + 2u] = acc.z;
+    var carry = vec3<u32>(0u);
+    let tiles = (n + SCAN - 1u) / SCAN;
+    for (var t = 0u; t < tiles; t++) {
+        let i = t * SCAN + li;
+        var v = vec3<u32>(0u);
+        if (i < n) {
+            v = padded_rgb(row, i);
+        }
+        part[li] = v;
+        workgroupBarrier();
+        // Inclusive scan of this tile (Hillis-Steele).
+        for (var off = 1u; off < SCAN; off *= 2u) {
+            var a = vec3<u32>(0u);
+            if (li >= off) {
+                a = part[li - off];
+            }
+            workgroupBarrier();
+            part[li] += a;
+            workgroupBarrier();
+        }
+        if (i < n) {
+            sums_out[base + i + 1u] = vec4<u32>(carry + part[li], 0u);
+        }
+        carry += part[SCAN - 1u];
+        workgroupBarrier();
     }
 }
 
-@compute @workgroup_size(16, 16)
+// Rows of 64 pixels per workgroup: each warp reads one run of entries.
+@compute @workgroup_size(64, 4)
 fn disk(@builtin(global_invocation_id) id: vec3<u32>) {
     if (id.x >= u.width || id.y >= u.height) {
         return;
     }
-    let stride = 3u * (u.width + 2u * u.radius + 1u);
+    let stride = u.width + 2u * u.radius + 1u;
     var acc = vec3<u32>(0u);
     for (var d = 0u; d <= 2u * u.radius; d++) {
         let sy = reflect_index(i32(id.y + d) - i32(u.radius), i32(u.height));
         let h = spans[d];
-        let line = u32(sy) * stride;
-        let hi = line + 3u * (id.x + u.radius + h + 1u);
-        let lo = line + 3u * (id.x + u.radius - h);
-        acc += vec3<u32>(sums[hi], sums[hi + 1u], sums[hi + 2u])
-            - vec3<u32>(sums[lo], sums[lo + 1u], sums[lo + 2u]);
+        let line = u32(sy) * stride + id.x + u.radius;
+        acc += (sums[line + h + 1u] - sums[line - h]).xyz;
     }
     let q = (acc + vec3<u32>(u.count / 2u)) / vec3<u32>(u.count);
     let i = id.y * u.width + id.x;

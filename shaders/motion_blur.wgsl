@@ -25,7 +25,8 @@ struct Tap {
 @group(0) @binding(2) var<storage, read> src: array<u32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<u32>;
 
-@compute @workgroup_size(16, 16)
+// Rows of 64 pixels per workgroup: each warp reads one run of a row per tap.
+@compute @workgroup_size(64, 4)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     if (id.x >= u.width || id.y >= u.height) {
         return;

@@ -175,9 +175,10 @@ impl Op for BlurCircular {
             radius: self.radius,
             count: half.iter().map(|h| 2 * h + 1).sum(),
         };
-        let stride = 3 * (u64::from(size.width) + 2 * u64::from(self.radius) + 1);
+        // Four words an entry on the GPU (one vector load), three on the CPU.
+        let stride = u64::from(size.width) + 2 * u64::from(self.radius) + 1;
         GpuWork {
-            scratch: vec![stride * u64::from(size.height) * 4],
+            scratch: vec![stride * u64::from(size.height) * 16],
             passes: vec![
                 GpuPass {
                     shader: "blur_circular",
@@ -189,18 +190,18 @@ impl Op for BlurCircular {
                     ],
                     workgroups: [size.height, 1, 1],
                 },
-                GpuPass::per_pixel(
-                    "blur_circular",
-                    "disk",
-                    out,
-                    vec![
+                GpuPass {
+                    shader: "blur_circular",
+                    entry: "disk",
+                    bindings: vec![
                         (0, Binding::uniform(&u)),
                         (1, Binding::Input(0)),
                         (3, Binding::Scratch(0)),
                         (4, Binding::data(&half)),
                         (5, Binding::Output),
                     ],
-                ),
+                    workgroups: [out.width.div_ceil(64), out.height.div_ceil(4), 1],
+                },
             ],
         }
     }

@@ -239,17 +239,17 @@ impl Op for MotionBlur {
         };
         GpuWork {
             scratch: vec![],
-            passes: vec![GpuPass::per_pixel(
-                "motion_blur",
-                "main",
-                out,
-                vec![
+            passes: vec![GpuPass {
+                shader: "motion_blur",
+                entry: "main",
+                bindings: vec![
                     (0, Binding::uniform(&u)),
                     (1, Binding::data(&taps)),
                     (2, Binding::Input(0)),
                     (3, Binding::Output),
                 ],
-            )],
+                workgroups: [out.width.div_ceil(64), out.height.div_ceil(4), 1],
+            }],
         }
     }
 }
