@@ -85,6 +85,22 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
         HD,
     ),
     ("bayer_filter_rggb", "bayer_filter(pattern: rggb)", HD),
+    // Issue 11: lens and sensor ops.
+    ("blur_circular_r6", "blur_circular(radius: 6)", HD),
+    ("blur_circular_r40", "blur_circular(radius: 40)", HD),
+    ("motion_blur_k7", "motion_blur(kernel_size: 7)", HD),
+    (
+        "motion_blur_k31",
+        "motion_blur(kernel_size: 31, angle: 30.0)",
+        HD,
+    ),
+    (
+        "chromatic_aberration",
+        "chromatic_aberration(shift_x: 5, shift_y: -3)",
+        HD,
+    ),
+    ("noise_gaussian", "noise(mode: gaussian, amount: 0.08)", HD),
+    ("noise_row", "noise(mode: row, amount: 0.08)", HD),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

@@ -6,6 +6,7 @@
 //! same picture on every backend, thread count and GPU.
 
 /// pcg4d from Jarzynski and Olano, "Hash Functions for GPU Rendering" (JCGT 2020).
+#[inline(always)]
 pub fn pcg4d(a: [u32; 4]) -> [u32; 4] {
     let mut v = a.map(|x| x.wrapping_mul(1664525).wrapping_add(1013904223));
     for round in 0..2 {
@@ -55,6 +56,7 @@ impl RngKey {
     }
 
     /// Four random words for pixel (x, y), draw `i` (WGSL `random4`).
+    #[inline(always)]
     pub fn random4(self, x: u32, y: u32, i: u32) -> [u32; 4] {
         let k = self.0;
         pcg4d(pcg4d([x ^ k[0], y ^ k[1], i ^ k[2], k[3]]))
@@ -69,9 +71,71 @@ impl RngKey {
 }
 
 /// Uniform in [0, 1) from 24 random bits: exact in f32 everywhere (WGSL `unit_f32`).
+#[inline(always)]
 pub fn unit_f32(bits: u32) -> f32 {
     (bits >> 8) as f32 * (1.0 / 16_777_216.0)
 }
+
+/// Two independent standard normal draws from two random words, by
+/// Box–Muller on 24-bit uniforms (WGSL `gaussian_pair`). `u1` is taken as
+/// `1 - unit_f32(a)`, in (0, 1], so the logarithm is always finite. The
+/// logarithm, sine and cosine are polynomials written out the same way on
+/// both sides (libm's and the GPU's differ by ulps, and libm calls do not
+/// vectorize); the shader compiler may still fuse multiply-adds, so the
+/// sides agree to float tolerance, not bit for bit.
+#[inline(always)]
+pub fn gaussian_pair(a: u32, b: u32) -> [f32; 2] {
+    let r = (-2.0 * ln_unit(1.0 - unit_f32(a))).sqrt();
+    // θ = 2π·u2 = (π/2)(q + f): quadrant q from the top two bits, f exact.
+    let q = b >> 30;
+    let f = ((b >> 8) & 0x3f_ffff) as f32 * (1.0 / 4_194_304.0);
+    let [c, s] = cos_sin_quarter(f);
+    let (c, s) = if q & 1 == 0 { (c, s) } else { (-s, c) };
+    let sign = if q & 2 == 0 { r } else { -r };
+    [sign * c, sign * s]
+}
+
+/// ln(u) for u in (0, 1]: exponent from the bits, ln of the mantissa m in
+/// [1, 2) by the atanh series in t = (m - 1)/(m + 1), |t| ≤ 1/3, to t¹³.
+#[inline(always)]
+fn ln_unit(u: f32) -> f32 {
+    let bits = u.to_bits();
+    let e = ((bits >> 23) as i32 - 127) as f32;
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let t = (m - 1.0) / (m + 1.0);
+    let t2 = t * t;
+    let p = 1.0
+        + t2 * (1.0 / 3.0
+            + t2 * (1.0 / 5.0 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0 + t2 * (1.0 / 11.0)))));
+    e * std::f32::consts::LN_2 + 2.0 * t * p
+}
+
+/// cos and sin of (π/2)·f for f in [0, 1), by Taylor series about π/4
+/// (|x| ≤ π/4, to x⁹ and x¹⁰: error below 2e-9).
+#[inline(always)]
+fn cos_sin_quarter(f: f32) -> [f32; 2] {
+    let x = (f - 0.5) * std::f32::consts::FRAC_PI_2;
+    let x2 = x * x;
+    let s = x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0))));
+    let c = 1.0
+        - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))));
+    let h = std::f32::consts::FRAC_1_SQRT_2;
+    [(c - s) * h, (c + s) * h]
+}
+
+/// Inputs and outputs of [`gaussian_pair`], computed in double precision
+/// by `tests/rng_vector.py`; held within [`GAUSSIAN_TOLERANCE`] of the Rust
+/// function here and of the WGSL one in `tests/gpu.rs`.
+pub const GAUSSIAN_TEST_VECTOR: [([u32; 2], [f32; 2]); 4] = [
+    ([0, 0], [0.0, 0.0]),
+    ([0xffffffff, 0x40000000], [0.0, 5.768_107_5]),
+    ([0x80000000, 0x20000000], [0.832_554_6, 0.832_554_6]),
+    ([0x12345678, 0x9abcdef0], [-0.304_317_95, -0.234_356_2]),
+];
+
+/// How far an f32 [`gaussian_pair`] may be from the double-precision
+/// vector: a few ulps of values up to 5.8, through `ln`, `sqrt` and `cos`.
+pub const GAUSSIAN_TOLERANCE: f32 = 1e-5;
 
 /// Sequential draws from a key: draw `n` is `random4(n, 0, u32::MAX)`, so the
 /// stream is itself counter-based and never collides with pixel draws.
@@ -140,6 +204,37 @@ mod tests {
         assert_ne!(base, RngKey::new(1 << 32, 0, 0));
         assert_ne!(base, RngKey::new(1, 1, 0));
         assert_ne!(base, RngKey::new(1, 0, 1));
+    }
+
+    #[test]
+    fn gaussian_pair_matches_vector() {
+        for (input, want) in GAUSSIAN_TEST_VECTOR {
+            let got = gaussian_pair(input[0], input[1]);
+            for (g, w) in got.iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= GAUSSIAN_TOLERANCE,
+                    "{input:x?}: {got:?} vs {want:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gaussian_pair_has_unit_variance() {
+        let key = RngKey::new(11, 0, 0);
+        let (mut sum, mut sq, n) = (0f64, 0f64, 20_000);
+        for i in 0..n {
+            let w = key.random4(i, 0, 0);
+            for z in gaussian_pair(w[0], w[1]) {
+                sum += f64::from(z);
+                sq += f64::from(z) * f64::from(z);
+            }
+        }
+        let (mean, var) = (sum / (2 * n) as f64, sq / (2 * n) as f64);
+        assert!(
+            mean.abs() < 0.02 && (var - 1.0).abs() < 0.03,
+            "{mean} {var}"
+        );
     }
 
     #[test]

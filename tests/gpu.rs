@@ -7,7 +7,7 @@ mod common;
 use stillgraph::backend::gpu::{find_adapter, shaders::LIB};
 use stillgraph::frame::{pack_rgba, unpack_rgba};
 use stillgraph::ops::reflect;
-use stillgraph::rng::{PCG4D_TEST_VECTOR, RngKey, pcg4d};
+use stillgraph::rng::{GAUSSIAN_TEST_VECTOR, GAUSSIAN_TOLERANCE, PCG4D_TEST_VECTOR, RngKey, pcg4d};
 use wgpu::util::DeviceExt;
 
 /// Probes run one at a time: in parallel, each with its own device, they
@@ -153,4 +153,23 @@ fn wgsl_pack_and_reflect_match_the_cpu() {
     assert_eq!(got[..4], scaled);
     let reflected: Vec<u32> = offsets.iter().map(|&o| reflect(o, 5) as u32).collect();
     assert_eq!(got[4..], reflected);
+}
+
+#[test]
+fn wgsl_gaussian_pair_matches_the_test_vector() {
+    // Each lane: two (a, b) pairs in, their two normal pairs out as f32 bits.
+    let input: Vec<u32> = GAUSSIAN_TEST_VECTOR.iter().flat_map(|(i, _)| *i).collect();
+    let body = "@compute @workgroup_size(1) fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+        let w = inp[id.x];
+        outp[id.x] = bitcast<vec4<u32>>(vec4<f32>(gaussian_pair(w.x, w.y), gaussian_pair(w.z, w.w)));
+    }";
+    let Some(got) = probe(body, &input) else {
+        return;
+    };
+    let want = GAUSSIAN_TEST_VECTOR.iter().flat_map(|(_, o)| *o);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let g = f32::from_bits(*g);
+        // log, cos and sin of the shader are not the CPU's: a float tolerance.
+        assert!((g - w).abs() <= GAUSSIAN_TOLERANCE, "value {i}: {g} vs {w}");
+    }
 }

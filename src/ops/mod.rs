@@ -40,6 +40,13 @@ pub mod corduroy;
 pub mod salt_pepper;
 pub mod slc_off;
 
+pub mod chromatic_aberration;
+pub mod gray_frame;
+pub mod noise;
+
+pub mod blur_circular;
+pub mod motion_blur;
+
 use std::fmt;
 
 use rayon::prelude::*;
@@ -321,6 +328,10 @@ op_registry! {
     Corduroy(corduroy::Corduroy),
     SlcOff(slc_off::SlcOff),
     BayerFilter(bayer_filter::BayerFilter),
+    ChromaticAberration(chromatic_aberration::ChromaticAberration),
+    Noise(noise::Noise),
+    MotionBlur(motion_blur::MotionBlur),
+    BlurCircular(blur_circular::BlurCircular),
 }
 
 #[cfg(test)]

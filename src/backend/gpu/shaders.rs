@@ -43,6 +43,23 @@ pub const SHADERS: &[(&str, &str)] = &[
         "bayer_filter",
         include_str!("../../../shaders/bayer_filter.wgsl"),
     ),
+    (
+        "chromatic_aberration",
+        include_str!("../../../shaders/chromatic_aberration.wgsl"),
+    ),
+    (
+        "gray_frame",
+        include_str!("../../../shaders/gray_frame.wgsl"),
+    ),
+    ("noise", include_str!("../../../shaders/noise.wgsl")),
+    (
+        "motion_blur",
+        include_str!("../../../shaders/motion_blur.wgsl"),
+    ),
+    (
+        "blur_circular",
+        include_str!("../../../shaders/blur_circular.wgsl"),
+    ),
 ];
 
 /// The full module source for a shader name: the library, then the shader.

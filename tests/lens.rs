@@ -1,0 +1,239 @@
+//! The lens and sensor ops of issue 11 (`chromatic_aberration`, `noise`,
+//! `motion_blur`, `blur_circular`): CPU and GPU on the synthetic test frame
+//! and on photos, same seed; extreme parameters; gray frames; animation.
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_close, gpu_engine, max_diff, plan, test_frame};
+use stillgraph::io::{decode_file, to_frame};
+use stillgraph::{Engine, Frame, Size};
+
+/// (op as written in a pipeline, max difference allowed, changes the input)
+const CASES: &[(&str, u8, bool)] = &[
+    // Integer moves, no arithmetic on values: exactly equal.
+    ("chromatic_aberration(shift_x: 5, shift_y: -3)", 0, true),
+    ("chromatic_aberration(shift_x: -40, shift_y: 70)", 0, true),
+    ("chromatic_aberration(shift_x: 0, shift_y: 0)", 0, false),
+    // The shaders' log, cos and sin are not the CPU's (a few ulps apart),
+    // so a value can land on the other side of a rounding boundary: 1 level.
+    ("noise(mode: gaussian, amount: 0.08)", 1, true),
+    ("noise(mode: gaussian, amount: 1.0)", 1, true),
+    // No transcendental functions, but the shader compiler may fuse the
+    // multiply-add: 1 level.
+    ("noise(mode: row, amount: 0.15)", 1, true),
+    ("noise(mode: column, amount: 0.5)", 1, true),
+    ("noise(mode: gaussian, amount: 0.0)", 0, false),
+    // Float taps, the same ones in the same order on both sides; the
+    // shader compiler may fuse multiply-adds: 1 level.
+    ("motion_blur(kernel_size: 7)", 1, true),
+    ("motion_blur(kernel_size: 15, angle: 30.0)", 1, true),
+    ("motion_blur(kernel_size: 8, angle: 90.0)", 1, true),
+    ("motion_blur(kernel_size: 31, angle: 217.5)", 1, true),
+    ("motion_blur(kernel_size: 1, angle: 45.0)", 0, false),
+    // Integer sums and one integer division: exactly equal.
+    ("blur_circular(radius: 1)", 0, true),
+    ("blur_circular(radius: 9)", 0, true),
+    // Larger than the frame: reflection folds more than once.
+    ("blur_circular(radius: 70)", 0, true),
+    ("blur_circular(radius: 0)", 0, false),
+];
+
+/// Crops of every photo in assets/, at odd sizes.
+fn photos() -> Vec<(String, Frame)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".png") || n.ends_with(".jpg"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "photos in assets/: {names:?}");
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let image = decode_file(&dir.join(&name)).unwrap();
+            let (w, h) = (131 + 6 * i as u32, 89 + 5 * i as u32);
+            let crop = image.crop_imm(image.width() / 3, image.height() / 4, w, h);
+            (name, to_frame(&crop).0)
+        })
+        .collect()
+}
+
+fn one_step(op: &str) -> stillgraph::Plan {
+    plan(&format!("(seed: 5, steps: [(name: \"s\", op: {op})])"))
+}
+
+#[test]
+fn lens_ops_match_across_backends() {
+    let Some(mut gpu) = gpu_engine() else { return };
+    let mut cpu = Engine::cpu();
+    let inputs: Vec<(String, Frame)> = std::iter::once(("test frame".into(), test_frame(97, 61)))
+        .chain(photos())
+        .collect();
+    for &(op, tol, changes) in CASES {
+        let p = one_step(op);
+        for (name, input) in &inputs {
+            let what = format!("{op} on {name}");
+            let a = cpu.run_frame(&p, input, 0).unwrap().remove(0);
+            let b = gpu.run_frame(&p, input, 0).unwrap().remove(0);
+            assert_close(&what, &a, &b, tol);
+            let (d, ..) = max_diff(&a, input);
+            assert_eq!(
+                d > 0,
+                changes,
+                "{what}: changed the input? max difference {d}"
+            );
+        }
+    }
+}
+
+/// A gray frame: R = G = B everywhere, with a varying alpha.
+fn gray_frame(width: u32, height: u32) -> Frame {
+    let mut f = test_frame(width, height);
+    for p in f.pixels_mut() {
+        let v = *p & 0xff;
+        *p = (*p & 0xff00_0000) | v | (v << 8) | (v << 16);
+    }
+    f
+}
+
+fn is_gray(f: &Frame) -> bool {
+    f.pixels().iter().all(|p| {
+        let [r, g, b, _] = p.to_le_bytes();
+        r == g && g == b
+    })
+}
+
+#[test]
+fn gray_frames_stay_gray_on_both_backends() {
+    let gpu = gpu_engine();
+    let mut engines: Vec<Engine> = std::iter::once(Engine::cpu()).chain(gpu).collect();
+    let input = gray_frame(45, 38);
+    for op in [
+        "chromatic_aberration(shift_x: 4, shift_y: 2)",
+        "noise(mode: gaussian, amount: 0.1)",
+        "noise(mode: row, amount: 0.1)",
+        "noise(mode: column, amount: 0.1)",
+    ] {
+        let p = one_step(op);
+        for engine in &mut engines {
+            let out = engine.run_frame(&p, &input, 0).unwrap().remove(0);
+            assert!(is_gray(&out), "{op} on {}", engine.describe());
+            if op.starts_with("chromatic") {
+                assert_eq!(out, input, "{op}: a gray frame has no fringes");
+            }
+        }
+    }
+}
+
+#[test]
+fn noise_changes_per_frame_only_when_animated() {
+    let gpu = gpu_engine();
+    let mut engines: Vec<Engine> = std::iter::once(Engine::cpu()).chain(gpu).collect();
+    let input = test_frame(40, 30);
+    for mode in ["gaussian", "row", "column"] {
+        let still = one_step(&format!("noise(mode: {mode}, amount: 0.1)"));
+        let animated = plan(&format!(
+            "(seed: 5, steps: [(name: \"s\", op: noise(mode: {mode}, amount: 0.1), animate: true)])"
+        ));
+        for engine in &mut engines {
+            let run = |e: &mut Engine, p, f| e.run_frame(p, &input, f).unwrap().remove(0);
+            assert_eq!(run(engine, &still, 0), run(engine, &still, 3), "{mode}");
+            assert_ne!(
+                run(engine, &animated, 0),
+                run(engine, &animated, 3),
+                "{mode}"
+            );
+        }
+    }
+}
+
+#[test]
+fn extreme_parameters_run_and_give_sensible_frames() {
+    let gpu = gpu_engine();
+    let mut engines: Vec<Engine> = std::iter::once(Engine::cpu()).chain(gpu).collect();
+    let input = test_frame(64, 64);
+    for engine in &mut engines {
+        // Full-scale noise: most channels clip to 0 or 255, alpha survives.
+        let out = engine
+            .run_frame(&one_step("noise(mode: gaussian, amount: 1.0)"), &input, 0)
+            .unwrap()
+            .remove(0);
+        let clipped = out
+            .to_rgba8()
+            .chunks(4)
+            .flat_map(|c| &c[..3])
+            .filter(|&&v| v == 0 || v == 255)
+            .count();
+        assert!(clipped > 64 * 64 * 3 / 2, "{clipped}");
+        let alpha = |f: &Frame| f.pixels().iter().map(|p| p >> 24).collect::<Vec<_>>();
+        assert_eq!(alpha(&out), alpha(&input));
+        // A shift larger than the frame: red and blue all uncovered.
+        let out = engine
+            .run_frame(
+                &one_step("chromatic_aberration(shift_x: 1000000, shift_y: 3)"),
+                &input,
+                0,
+            )
+            .unwrap()
+            .remove(0);
+        assert!(out.pixels().iter().all(|p| p & 0x00ff_00ff == 0));
+        assert_eq!(out.size(), Size::new(64, 64));
+        // A disk far larger than the frame: close to the frame's mean
+        // everywhere, and smooth (neighbours within a level or two).
+        let out = engine
+            .run_frame(&one_step("blur_circular(radius: 200)"), &input, 0)
+            .unwrap()
+            .remove(0);
+        assert_eq!(alpha(&out), alpha(&input));
+        assert_smooth(&out, 3);
+    }
+    // The longest streak on a tiny frame, both backends alike.
+    let tiny = test_frame(4, 4);
+    let p = one_step("motion_blur(kernel_size: 100, angle: 33.0)");
+    let runs: Vec<Frame> = engines
+        .iter_mut()
+        .map(|e| e.run_frame(&p, &tiny, 0).unwrap().remove(0))
+        .collect();
+    assert_smooth(&runs[0], 40);
+    for run in &runs[1..] {
+        assert_close("motion_blur k 100 on 4x4", &runs[0], run, 1);
+    }
+}
+
+/// Asserts no colour channel jumps by more than `tol` between neighbours.
+fn assert_smooth(f: &Frame, tol: u8) {
+    let (w, h) = (f.width(), f.height());
+    for y in 0..h {
+        for x in 0..w {
+            let p = f.get(x, y).to_le_bytes();
+            for (nx, ny) in [(x + 1, y), (x, y + 1)] {
+                if nx < w && ny < h {
+                    let q = f.get(nx, ny).to_le_bytes();
+                    for c in 0..3 {
+                        assert!(p[c].abs_diff(q[c]) <= tol, "({x}, {y}): {p:?} vs {q:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn disk_sums_agree_exactly_across_scan_tiles_and_folds() {
+    let Some(mut gpu) = gpu_engine() else { return };
+    let mut cpu = Engine::cpu();
+    // The GPU scans a row 256 padded pixels at a time: rows of 618 and 464
+    // padded pixels carry across tiles; radius 200 on 64 pixels folds the
+    // reflection several times.
+    for (w, h, r) in [(600, 23, 9), (64, 64, 200), (257, 5, 0), (1, 40, 3)] {
+        let p = one_step(&format!("blur_circular(radius: {r})"));
+        let input = test_frame(w, h);
+        let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);
+        let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
+        assert_close(&format!("r {r} on {w}x{h}"), &a, &b, 0);
+    }
+}
