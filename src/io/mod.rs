@@ -160,6 +160,12 @@ pub enum IoError {
         input.display()
     )]
     OverwritesInput { output: PathBuf, input: PathBuf },
+    #[error("{}: {width}x{height} is larger than stillgraph takes ({MAX_SIDE} pixels a side)", path.display())]
+    TooLarge {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+    },
     #[error("output directory {} is a file, not a directory", .0.display())]
     OutputNotDirectory(PathBuf),
     #[error("{}: the codec failed ({stage} panicked); the file may be damaged", path.display())]
@@ -325,10 +331,10 @@ pub fn from_frame(frame: &Frame, kind: ColorKind) -> DynamicImage {
     }
 }
 
+/// The decoders' allocation cap; the size cap is checked against the
+/// header ourselves, so that its message can give the size and the cap.
 fn limits() -> image::Limits {
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(2 << 30);
     limits
 }
@@ -369,6 +375,14 @@ fn decode_upright<R: std::io::BufRead + std::io::Seek>(
     };
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(decode)?;
+    let (width, height) = decoder.dimensions();
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(IoError::TooLarge {
+            path: name.to_path_buf(),
+            width,
+            height,
+        });
+    }
     let orientation = decoder.orientation().map_err(decode)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode)?;
     image.apply_orientation(orientation);
@@ -624,5 +638,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_image_over_the_size_cap_names_its_size_and_the_cap() {
+        let mut png = Vec::new();
+        image::GrayImage::new(MAX_SIDE + 1, 2)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let e = decode_bytes(&png, Path::new("wide.png")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "wide.png: 16385x2 is larger than stillgraph takes (16384 pixels a side)"
+        );
     }
 }
