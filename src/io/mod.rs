@@ -487,12 +487,54 @@ fn atomically(
         let mut out = BufWriter::new(fs::File::create(&tmp).map_err(file_err)?);
         write(&mut out)?;
         out.flush().map_err(file_err)?;
-        fs::rename(&tmp, path).map_err(file_err)
+        // Synced before the rename and the directory after it, so that a
+        // crash leaves the old file or the whole new one, never a hole.
+        out.get_ref().sync_all().map_err(file_err)?;
+        fs::rename(&tmp, path).map_err(file_err)?;
+        sync_dir(dir).map_err(file_err)
     })();
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     written
+}
+
+/// Makes a rename in `dir` durable (on Unix; elsewhere a directory cannot
+/// be opened to sync it, and the rename is as durable as the OS makes it).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    if cfg!(unix) {
+        fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Removes the temporary files that a killed run of ours left in `dir`
+/// (`.<name>.<pid>.tmp` of a process that is gone), where the OS can say
+/// which processes are alive (Linux's /proc); elsewhere it removes nothing.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(stem) = name
+            .to_str()
+            .filter(|n| n.starts_with('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some((_, pid)) = stem.rsplit_once('.') else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -651,5 +693,24 @@ mod tests {
             e.to_string(),
             "wide.png: 16385x2 is larger than stillgraph takes (16384 pixels a side)"
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn stale_temporaries_of_dead_runs_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has a pid this large (Linux caps them at 2^22).
+        let stale = dir.path().join(".a.png.99999999.tmp");
+        let alive = dir
+            .path()
+            .join(format!(".b.png.{}.tmp", std::process::id()));
+        let other = dir.path().join(".notes.tmp");
+        let image = dir.path().join("c.png");
+        for f in [&stale, &alive, &other, &image] {
+            fs::write(f, b"x").unwrap();
+        }
+        remove_stale_temporaries(dir.path());
+        assert!(!stale.exists());
+        assert!(alive.exists() && other.exists() && image.exists());
     }
 }
