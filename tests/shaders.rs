@@ -1,6 +1,6 @@
 //! Every shader parses and validates with naga, and translates to SPIR-V
-//! (Vulkan) and MSL (Metal): a shader that would break on Apple hardware
-//! fails here on Linux.
+//! (Vulkan), MSL (Metal) and HLSL (DX12): a shader that would break on
+//! Apple or Windows fails here on Linux.
 
 use std::collections::BTreeSet;
 
@@ -36,6 +36,13 @@ fn every_shader_validates_and_translates() {
         let pipeline = naga::back::msl::PipelineOptions::default();
         naga::back::msl::write_string(&module, &info, &options, &pipeline)
             .unwrap_or_else(|e| panic!("{name} -> MSL: {e}"));
+
+        let mut hlsl = String::new();
+        let options = naga::back::hlsl::Options::default();
+        let pipeline = naga::back::hlsl::PipelineOptions::default();
+        naga::back::hlsl::Writer::new(&mut hlsl, &options, &pipeline)
+            .write(&module, &info, None)
+            .unwrap_or_else(|e| panic!("{name} -> HLSL: {e}"));
     }
 }
 

@@ -8,7 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::{
-    ColorKind, Encoding, IoError, decode_bytes, decode_file, from_frame, to_frame, write_atomic,
+    ColorKind, Encoding, IoError, decode_bytes, decode_file, from_frame, remove_stale_temporaries,
+    to_frame, write_atomic,
 };
 use crate::Error;
 use crate::engine::Engine;
@@ -198,6 +199,14 @@ pub fn run_batch(
     mut on_event: impl FnMut(Event),
 ) -> Result<BatchReport, IoError> {
     check_outputs(plan, inputs, opts)?;
+    let mut dirs: Vec<PathBuf> = inputs
+        .iter()
+        .take(1)
+        .flat_map(|input| output_paths(plan, input.name(), opts))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    dirs.dedup();
+    dirs.iter().for_each(|d| remove_stale_temporaries(d));
     let mut report = BatchReport::default();
     let window = 2 * rayon::current_num_threads() + 2;
     let (tx, rx) = mpsc::channel::<Done>();

@@ -160,6 +160,12 @@ pub enum IoError {
         input.display()
     )]
     OverwritesInput { output: PathBuf, input: PathBuf },
+    #[error("{}: {width}x{height} is larger than stillgraph takes ({MAX_SIDE} pixels a side)", path.display())]
+    TooLarge {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+    },
     #[error("output directory {} is a file, not a directory", .0.display())]
     OutputNotDirectory(PathBuf),
     #[error("{}: the codec failed ({stage} panicked); the file may be damaged", path.display())]
@@ -325,10 +331,10 @@ pub fn from_frame(frame: &Frame, kind: ColorKind) -> DynamicImage {
     }
 }
 
+/// The decoders' allocation cap; the size cap is checked against the
+/// header ourselves, so that its message can give the size and the cap.
 fn limits() -> image::Limits {
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(2 << 30);
     limits
 }
@@ -369,6 +375,14 @@ fn decode_upright<R: std::io::BufRead + std::io::Seek>(
     };
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(decode)?;
+    let (width, height) = decoder.dimensions();
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(IoError::TooLarge {
+            path: name.to_path_buf(),
+            width,
+            height,
+        });
+    }
     let orientation = decoder.orientation().map_err(decode)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode)?;
     image.apply_orientation(orientation);
@@ -473,12 +487,54 @@ fn atomically(
         let mut out = BufWriter::new(fs::File::create(&tmp).map_err(file_err)?);
         write(&mut out)?;
         out.flush().map_err(file_err)?;
-        fs::rename(&tmp, path).map_err(file_err)
+        // Synced before the rename and the directory after it, so that a
+        // crash leaves the old file or the whole new one, never a hole.
+        out.get_ref().sync_all().map_err(file_err)?;
+        fs::rename(&tmp, path).map_err(file_err)?;
+        sync_dir(dir).map_err(file_err)
     })();
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     written
+}
+
+/// Makes a rename in `dir` durable (on Unix; elsewhere a directory cannot
+/// be opened to sync it, and the rename is as durable as the OS makes it).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    if cfg!(unix) {
+        fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Removes the temporary files that a killed run of ours left in `dir`
+/// (`.<name>.<pid>.tmp` of a process that is gone), where the OS can say
+/// which processes are alive (Linux's /proc); elsewhere it removes nothing.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(stem) = name
+            .to_str()
+            .filter(|n| n.starts_with('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some((_, pid)) = stem.rsplit_once('.') else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -624,5 +680,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_image_over_the_size_cap_names_its_size_and_the_cap() {
+        let mut png = Vec::new();
+        image::GrayImage::new(MAX_SIDE + 1, 2)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let e = decode_bytes(&png, Path::new("wide.png")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "wide.png: 16385x2 is larger than stillgraph takes (16384 pixels a side)"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn stale_temporaries_of_dead_runs_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has a pid this large (Linux caps them at 2^22).
+        let stale = dir.path().join(".a.png.99999999.tmp");
+        let alive = dir
+            .path()
+            .join(format!(".b.png.{}.tmp", std::process::id()));
+        let other = dir.path().join(".notes.tmp");
+        let image = dir.path().join("c.png");
+        for f in [&stale, &alive, &other, &image] {
+            fs::write(f, b"x").unwrap();
+        }
+        remove_stale_temporaries(dir.path());
+        assert!(!stale.exists());
+        assert!(alive.exists() && other.exists() && image.exists());
     }
 }

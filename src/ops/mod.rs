@@ -232,12 +232,15 @@ pub struct Param {
 impl Param {
     /// Checks a number against [`Param::allowed`].
     pub fn check(&self, value: f64) -> Result<(), ParamError> {
-        let ok = match self.allowed {
-            Allowed::Any | Allowed::OneOf(_) => value.is_finite(),
-            Allowed::Range(lo, hi) => (lo..=hi).contains(&value),
-            Allowed::AtLeast(lo) => value >= lo,
-            Allowed::Above(lo) => value > lo,
-        };
+        // Every parameter is a finite number: `inf` passed open-ended
+        // checks (`value: inf`, `gamma: inf`) and ran.
+        let ok = value.is_finite()
+            && match self.allowed {
+                Allowed::Any | Allowed::OneOf(_) => true,
+                Allowed::Range(lo, hi) => (lo..=hi).contains(&value),
+                Allowed::AtLeast(lo) => value >= lo,
+                Allowed::Above(lo) => value > lo,
+            };
         if ok { Ok(()) } else { Err(self.error(value)) }
     }
 
@@ -358,6 +361,9 @@ mod tests {
         assert!(p.check(0.0).is_ok());
         let e = p.check(-1.5).unwrap_err();
         assert_eq!(e.to_string(), "sigma = -1.5 is not allowed (allowed: >= 0)");
+        for bad in [f64::INFINITY, f64::NAN] {
+            assert!(p.check(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

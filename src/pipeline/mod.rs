@@ -147,6 +147,15 @@ impl Pipeline {
 
     /// Parses and validates RON text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, PipelineError> {
+        let blank = text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with("//"));
+        if blank {
+            return Err(PipelineError::Invalid {
+                origin: origin.to_string(),
+                message: "the file is empty: expected Pipeline(steps: [...])".into(),
+            });
+        }
         let options = ron::Options::default().with_default_extension(EXTENSIONS);
         let mut pipeline: Pipeline =
             options
@@ -313,6 +322,13 @@ mod tests {
                 .to_string()
                 .contains("no steps")
         );
+        for empty in ["", "\n  \n", "// only a comment\n"] {
+            let e = parse(empty).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                "test.ron: the file is empty: expected Pipeline(steps: [...])"
+            );
+        }
         let slash = r#"(steps: [(name: "a/b", op: blur_gaussian(sigma: 1.0))])"#;
         assert!(parse(slash).unwrap_err().to_string().contains("a/b"));
         let rep = r#"(steps: [(name: "a", op: blur_gaussian(sigma: 1.0), repeat: 0)])"#;
