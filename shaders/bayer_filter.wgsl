@@ -28,6 +28,14 @@ fn sample(x: i32, y: i32) -> i32 {
     return i32((p >> (8u * channel(u32(x), u32(y)))) & 0xffu);
 }
 
+// reflect_index, with the modulo only where the offset leaves the frame.
+fn fold(i: i32, n: i32) -> i32 {
+    if (i >= 0 && i < n) {
+        return i;
+    }
+    return reflect_index(i, n);
+}
+
 fn div16_even(s: i32) -> i32 {
     let q = s >> 4u;
     let r = s & 15;
@@ -47,14 +55,14 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     let h = i32(u.height);
     let x = i32(id.x);
     let y = i32(id.y);
-    let xm1 = reflect_index(x - 1, w);
-    let xp1 = reflect_index(x + 1, w);
-    let xm2 = reflect_index(x - 2, w);
-    let xp2 = reflect_index(x + 2, w);
-    let ym1 = reflect_index(y - 1, h);
-    let yp1 = reflect_index(y + 1, h);
-    let ym2 = reflect_index(y - 2, h);
-    let yp2 = reflect_index(y + 2, h);
+    let xm1 = fold(x - 1, w);
+    let xp1 = fold(x + 1, w);
+    let xm2 = fold(x - 2, w);
+    let xp2 = fold(x + 2, w);
+    let ym1 = fold(y - 1, h);
+    let yp1 = fold(y + 1, h);
+    let ym2 = fold(y - 2, h);
+    let yp2 = fold(y + 2, h);
 
     colour = false;
     let c = sample(x, y);
