@@ -113,11 +113,12 @@ pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] 
             }
         }
         for round in 0..2 {
-            for l in 0..8 {
-                v[0][l] = v[0][l].wrapping_add(v[1][l].wrapping_mul(v[3][l]));
-                v[1][l] = v[1][l].wrapping_add(v[2][l].wrapping_mul(v[0][l]));
-                v[2][l] = v[2][l].wrapping_add(v[0][l].wrapping_mul(v[1][l]));
-                v[3][l] = v[3][l].wrapping_add(v[1][l].wrapping_mul(v[2][l]));
+            let [v0, v1, v2, v3] = &mut v;
+            for (((a, b), c), d) in v0.iter_mut().zip(v1.iter_mut()).zip(v2.iter_mut()).zip(v3) {
+                *a = a.wrapping_add(b.wrapping_mul(*d));
+                *b = b.wrapping_add(c.wrapping_mul(*a));
+                *c = c.wrapping_add(a.wrapping_mul(*b));
+                *d = d.wrapping_add(b.wrapping_mul(*c));
             }
             if round == 0 {
                 for w in &mut v {
