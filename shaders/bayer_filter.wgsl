@@ -28,6 +28,14 @@ fn sample(x: i32, y: i32) -> i32 {
     return i32((p >> (8u * channel(u32(x), u32(y)))) & 0xffu);
 }
 
+// reflect_index, with the modulo only where the offset leaves the frame.
+fn fold(i: i32, n: i32) -> i32 {
+    if (i >= 0 && i < n) {
+        return i;
+    }
+    return reflect_index(i, n);
+}
+
 fn div16_even(s: i32) -> i32 {
     let q = s >> 4u;
     let r = s & 15;
@@ -47,14 +55,14 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     let h = i32(u.height);
     let x = i32(id.x);
     let y = i32(id.y);
-    let xm1 = reflect_index(x - 1, w);
-    let xp1 = reflect_index(x + 1, w);
-    let xm2 = reflect_index(x - 2, w);
-    let xp2 = reflect_index(x + 2, w);
-    let ym1 = reflect_index(y - 1, h);
-    let yp1 = reflect_index(y + 1, h);
-    let ym2 = reflect_index(y - 2, h);
-    let yp2 = reflect_index(y + 2, h);
+    let xm1 = fold(x - 1, w);
+    let xp1 = fold(x + 1, w);
+    let xm2 = fold(x - 2, w);
+    let xp2 = fold(x + 2, w);
+    let ym1 = fold(y - 1, h);
+    let yp1 = fold(y + 1, h);
+    let ym2 = fold(y - 2, h);
+    let yp2 = fold(y + 2, h);
 
     colour = false;
     let c = sample(x, y);
@@ -70,19 +78,26 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
         dst[i] = p;
         return;
     }
+    // Selects rather than an indexed local array, which GPUs keep in memory.
     let own = channel(id.x, id.y);
-    var rgb = array<u32, 3>(0u, 0u, 0u);
+    var r: u32;
+    var g: u32;
+    var b: u32;
     if (own == 1u) {
         // Green site: the channel beside it from the horizontal kernel,
         // the other from its transpose.
-        let beside = channel(id.x ^ 1u, id.y);
-        rgb[1] = u32(c);
-        rgb[beside] = clip(10 * c + 8 * h1 - 2 * h2 - 2 * d + v2);
-        rgb[2u - beside] = clip(10 * c + 8 * v1 - 2 * v2 - 2 * d + h2);
+        let along = clip(10 * c + 8 * h1 - 2 * h2 - 2 * d + v2);
+        let across = clip(10 * c + 8 * v1 - 2 * v2 - 2 * d + h2);
+        let red_beside = channel(id.x ^ 1u, id.y) == 0u;
+        r = select(across, along, red_beside);
+        g = u32(c);
+        b = select(along, across, red_beside);
     } else {
-        rgb[own] = u32(c);
-        rgb[1] = clip(8 * c + 4 * (h1 + v1) - 2 * (h2 + v2));
-        rgb[2u - own] = clip(12 * c + 4 * d - 3 * (h2 + v2));
+        let green = clip(8 * c + 4 * (h1 + v1) - 2 * (h2 + v2));
+        let other = clip(12 * c + 4 * d - 3 * (h2 + v2));
+        r = select(other, u32(c), own == 0u);
+        g = green;
+        b = select(u32(c), other, own == 0u);
     }
-    dst[i] = rgb[0] | (rgb[1] << 8u) | (rgb[2] << 16u) | (p & 0xff000000u);
+    dst[i] = r | (g << 8u) | (b << 16u) | (p & 0xff000000u);
 }

@@ -8,6 +8,7 @@
 //! so a gray frame comes back as it was; alpha is kept.
 //! Twin: `shaders/bayer_filter.wgsl`.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -35,11 +36,6 @@ impl Pattern {
             Pattern::Grbg => [[1, 0], [2, 1]],
             Pattern::Gbrg => [[1, 2], [0, 1]],
         }
-    }
-
-    /// The channel the sensor samples at pixel (x, y).
-    fn channel(self, x: u32, y: u32) -> u32 {
-        self.cell()[(y & 1) as usize][(x & 1) as usize]
     }
 
     /// Packed for the shader: the channel of cell (x, y) in bits 2·(2y + x).
@@ -83,83 +79,37 @@ fn div16_even(s: i32) -> i32 {
     q + i32::from(r > 8 || (r == 8 && q & 1 == 1))
 }
 
-/// The sums of a site's 5x5 footprint that the kernels weigh.
-#[derive(Debug, Clone, Copy)]
-struct Taps {
-    /// The site itself.
-    c: i32,
-    /// Left + right, then the two at distance 2.
-    h1: i32,
-    h2: i32,
-    /// Above + below, then the two at distance 2.
-    v1: i32,
-    v2: i32,
-    /// The four diagonal neighbours.
-    d: i32,
-}
-
-/// The demosaiced R, G, B at a site sampling `own`, whose horizontal
-/// neighbours sample `beside`: Malvar–He–Cutler, kernels times 16.
-#[inline(always)]
-fn demosaic(t: Taps, own: u32, beside: u32) -> [i32; 3] {
-    let clip = |s: i32| div16_even(s).clamp(0, 255);
-    let mut rgb = [0; 3];
-    if own == 1 {
-        // Green site: the channel beside it from the horizontal kernel, the
-        // other from its transpose.
-        let along = 10 * t.c + 8 * t.h1 - 2 * t.h2 - 2 * t.d + t.v2;
-        let across = 10 * t.c + 8 * t.v1 - 2 * t.v2 - 2 * t.d + t.h2;
-        rgb[1] = t.c;
-        rgb[beside as usize] = clip(along);
-        rgb[2 - beside as usize] = clip(across);
-    } else {
-        rgb[own as usize] = t.c;
-        rgb[1] = clip(8 * t.c + 4 * (t.h1 + t.v1) - 2 * (t.h2 + t.v2));
-        rgb[2 - own as usize] = clip(12 * t.c + 4 * t.d - 3 * (t.h2 + t.v2));
-    }
-    rgb
-}
-
-/// The 13 footprint offsets the kernels read.
-const FOOTPRINT: [(i32, i32); 13] = [
-    (0, 0),
-    (-1, 0),
-    (1, 0),
-    (-2, 0),
-    (2, 0),
-    (0, -1),
-    (0, 1),
-    (0, -2),
-    (0, 2),
-    (-1, -1),
-    (1, -1),
-    (-1, 1),
-    (1, 1),
-];
-
 /// The mosaic, two pixels of reflected border on each side, with a flag
 /// per sample for "this pixel is not gray".
 struct Mosaic {
     stride: usize,
     samples: Vec<i32>,
-    colour: Vec<bool>,
+    colour: Vec<u8>,
 }
 
 impl Mosaic {
     fn new(frame: &Frame, pattern: Pattern) -> Self {
         let (w, h) = (frame.width() as i32, frame.height() as i32);
         let stride = (w + 4) as usize;
-        let n = stride * (h + 4) as usize;
-        let (mut samples, mut colour) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        for y in -2..h + 2 {
-            let sy = reflect(y, h) as u32;
-            for x in -2..w + 2 {
-                let sx = reflect(x, w) as u32;
-                let p = frame.get(sx, sy);
-                samples.push(((p >> (8 * pattern.channel(sx, sy))) & 0xff) as i32);
-                colour.push((p & 0xff) * 0x01_01_01 != p & 0xff_ff_ff);
-            }
-        }
+        let cell = pattern.cell();
+        // Source column of each padded column (reflected at the borders).
+        let cols: Vec<u32> = (-2..w + 2).map(|x| reflect(x, w) as u32).collect();
+        let mut samples = vec![0; stride * (h + 4) as usize];
+        let mut colour = vec![0; samples.len()];
+        samples
+            .par_chunks_mut(stride)
+            .zip(colour.par_chunks_mut(stride))
+            .enumerate()
+            .for_each(|(j, (s, c))| {
+                let sy = reflect(j as i32 - 2, h) as usize;
+                let row = &frame.pixels()[sy * w as usize..][..w as usize];
+                let shifts = cell[sy & 1].map(|ch| 8 * ch);
+                for ((s, c), &sx) in s.iter_mut().zip(c.iter_mut()).zip(&cols) {
+                    let p = row[sx as usize];
+                    *s = ((p >> shifts[(sx & 1) as usize]) & 0xff) as i32;
+                    *c = u8::from((p & 0xff) * 0x01_01_01 != p & 0xff_ff_ff);
+                }
+            });
         Self {
             stride,
             samples,
@@ -167,30 +117,81 @@ impl Mosaic {
         }
     }
 
-    /// Index of pixel (x, y) in the padded planes.
-    fn at(&self, x: u32, y: u32) -> usize {
-        (y as usize + 2) * self.stride + x as usize + 2
-    }
-
-    fn taps(&self, i: usize) -> Taps {
-        let s = &self.samples;
+    /// Padded rows y − 2 ..= y + 2 of a plane.
+    fn rows<'a, T>(&self, plane: &'a [T], y: u32) -> [&'a [T]; 5] {
         let k = self.stride;
-        Taps {
-            c: s[i],
-            h1: s[i - 1] + s[i + 1],
-            h2: s[i - 2] + s[i + 2],
-            v1: s[i - k] + s[i + k],
-            v2: s[i - 2 * k] + s[i + 2 * k],
-            d: s[i - k - 1] + s[i - k + 1] + s[i + k - 1] + s[i + k + 1],
-        }
+        std::array::from_fn(|j| &plane[(y as usize + j) * k..][..k])
     }
+}
 
-    fn all_gray(&self, i: usize) -> bool {
-        let k = self.stride as isize;
-        !FOOTPRINT
-            .iter()
-            .any(|&(dx, dy)| self.colour[(i as isize + dy as isize * k + dx as isize) as usize])
+/// Every kernel's value at every site of a row, rounded and clipped: the
+/// green estimate at R/B sites, R/B at B/R sites, and at green sites the
+/// horizontal kernel and its transpose. `any` flags the sites whose
+/// footprint holds a pixel that is not gray.
+struct RowKernels {
+    g: Vec<i32>,
+    rb: Vec<i32>,
+    along: Vec<i32>,
+    across: Vec<i32>,
+    any: Vec<u8>,
+}
+
+avx2_twin!(row_kernels => row_kernels_inner(s: [&[i32]; 5], c: [&[u8]; 5], k: &mut RowKernels));
+
+#[inline(always)]
+fn row_kernels_inner(s: [&[i32]; 5], c: [&[u8]; 5], k: &mut RowKernels) {
+    let [m2, m1, z, p1, p2] = s;
+    let w = k.g.len();
+    assert!(s.iter().all(|r| r.len() >= w + 4) && c.iter().all(|r| r.len() >= w + 4));
+    assert!(k.rb.len() == w && k.along.len() == w && k.across.len() == w && k.any.len() == w);
+    let clip = |v: i32| div16_even(v).clamp(0, 255);
+    for x in 0..w {
+        let i = x + 2;
+        let cc = z[i];
+        let h1 = z[i - 1] + z[i + 1];
+        let h2 = z[i - 2] + z[i + 2];
+        let v1 = m1[i] + p1[i];
+        let v2 = m2[i] + p2[i];
+        let d = m1[i - 1] + m1[i + 1] + p1[i - 1] + p1[i + 1];
+        k.g[x] = clip(8 * cc + 4 * (h1 + v1) - 2 * (h2 + v2));
+        k.rb[x] = clip(12 * cc + 4 * d - 3 * (h2 + v2));
+        k.along[x] = clip(10 * cc + 8 * h1 - 2 * h2 - 2 * d + v2);
+        k.across[x] = clip(10 * cc + 8 * v1 - 2 * v2 - 2 * d + h2);
     }
+    let [cm2, cm1, cz, cp1, cp2] = c;
+    for x in 0..w {
+        let i = x + 2;
+        k.any[x] = cz[i - 2]
+            | cz[i - 1]
+            | cz[i]
+            | cz[i + 1]
+            | cz[i + 2]
+            | cm1[i - 1]
+            | cm1[i]
+            | cm1[i + 1]
+            | cp1[i - 1]
+            | cp1[i]
+            | cp1[i + 1]
+            | cm2[i]
+            | cp2[i];
+    }
+}
+
+/// The demosaiced R, G, B at `x` of a row, given the channel the site
+/// samples (`own`) and the one its horizontal neighbours sample.
+#[inline(always)]
+fn assemble(k: &RowKernels, c: i32, x: usize, own: u32, beside: u32) -> [i32; 3] {
+    let mut rgb = [0; 3];
+    if own == 1 {
+        rgb[1] = c;
+        rgb[beside as usize] = k.along[x];
+        rgb[2 - beside as usize] = k.across[x];
+    } else {
+        rgb[own as usize] = c;
+        rgb[1] = k.g[x];
+        rgb[2 - own as usize] = k.rb[x];
+    }
+    rgb
 }
 
 #[repr(C)]
@@ -215,20 +216,34 @@ impl Op for BayerFilter {
         let src = inputs[0];
         let mosaic = Mosaic::new(src, self.pattern);
         let pattern = self.pattern;
-        super::par_rows(out, |y, row| {
-            for (x, o) in row.iter_mut().enumerate() {
-                let x = x as u32;
-                let p = src.get(x, y);
-                let i = mosaic.at(x, y);
-                *o = if mosaic.all_gray(i) {
-                    p
-                } else {
-                    let own = pattern.channel(x, y);
-                    let [r, g, b] = demosaic(mosaic.taps(i), own, pattern.channel(x ^ 1, y));
-                    r as u32 | (g as u32) << 8 | (b as u32) << 16 | (p & 0xff00_0000)
-                };
-            }
-        });
+        let width = src.width() as usize;
+        // par_rows, with each thread's row buffers made once, not per row.
+        let fresh = || RowKernels {
+            g: vec![0; width],
+            rb: vec![0; width],
+            along: vec![0; width],
+            across: vec![0; width],
+            any: vec![0; width],
+        };
+        out.pixels_mut()
+            .par_chunks_mut(width.max(1))
+            .enumerate()
+            .for_each_init(fresh, |k, (y, row)| {
+                let y = y as u32;
+                let samples = mosaic.rows(&mosaic.samples, y);
+                row_kernels(samples, mosaic.rows(&mosaic.colour, y), k);
+                let line = &src.pixels()[y as usize * width..][..width];
+                let cell = pattern.cell()[(y & 1) as usize];
+                for (x, (o, &p)) in row.iter_mut().zip(line).enumerate() {
+                    *o = if k.any[x] == 0 {
+                        p
+                    } else {
+                        let (own, beside) = (cell[x & 1], cell[(x & 1) ^ 1]);
+                        let [r, g, b] = assemble(k, samples[2][x + 2], x, own, beside);
+                        r as u32 | (g as u32) << 8 | (b as u32) << 16 | (p & 0xff00_0000)
+                    };
+                }
+            });
     }
 
     fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
@@ -292,9 +307,8 @@ mod tests {
         ];
         for (pattern, want) in cases {
             for (i, (x, y)) in [(0, 0), (1, 0), (0, 1), (1, 1)].into_iter().enumerate() {
-                assert_eq!(pattern.channel(x, y), want[i], "{pattern:?} at ({x}, {y})");
-                // The cell repeats every two pixels both ways.
-                assert_eq!(pattern.channel(x + 6, y + 4), want[i]);
+                let cell = pattern.cell()[y as usize][x as usize];
+                assert_eq!(cell, want[i], "{pattern:?} at ({x}, {y})");
                 assert_eq!((pattern.packed() >> (2 * (2 * y + x))) & 3, want[i]);
             }
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::band_swap::permute;
 use super::compression::Rect;
 use super::compression_artifact::{TILE_SIZE_RANGE, check_tile_size_range, draw_tiles};
+use super::salt_pepper::random4_x8;
 use super::{
     Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
 };
@@ -161,24 +162,43 @@ fn invert_channel(v: u32, weight: u32) -> u32 {
     (v * (65536 - weight) + (255 - v) * weight + 32768) >> 16
 }
 
-/// Tile `t`'s corruption of pixel (x, y), whose value is `p` so far.
+/// `p` XORed with values in `0..span` from the random words `r`; a gray
+/// pixel gets one value for all three, so gray stays gray. Alpha kept.
 #[inline(always)]
-fn corrupt(p: u32, c: &Consts, tile: &Tile, t: u32, x: u32, y: u32) -> u32 {
-    let alpha = p & 0xff00_0000;
+fn xor_pixel(p: u32, r: [u32; 4], span: u32) -> u32 {
+    let v = |w: u32| ((w >> 8) * span) >> 24;
+    let gray = (p & 0xff) * 0x01_01_01 == p & 0xff_ff_ff;
+    let (g, b) = if gray { (r[0], r[0]) } else { (r[1], r[2]) };
+    p ^ (v(r[0]) | (v(g) << 8) | (v(b) << 16))
+}
+
+#[inline(always)]
+fn invert_pixel(p: u32, weight: u32) -> u32 {
+    let ch = |i: u32| invert_channel((p >> (8 * i)) & 0xff, weight) << (8 * i);
+    ch(0) | ch(1) | ch(2) | (p & 0xff00_0000)
+}
+
+/// Tile `t` (`tile`) applied to `row[x0..x1]`, the row `y`.
+#[inline(always)]
+fn corrupt_span(row: &mut [u32], c: &Consts, tile: &Tile, t: u32, y: u32, [x0, x1]: [u32; 2]) {
+    let span = &mut row[x0 as usize..x1 as usize];
     match c.code {
         0 => {
-            let r = c.key.random4(x, y, t);
-            let v = |w: u32| ((w >> 8) * c.xor_span) >> 24;
-            // A gray pixel gets one value for all three: gray stays gray.
-            let gray = (p & 0xff) * 0x01_01_01 == p & 0xff_ff_ff;
-            let (g, b) = if gray { (r[0], r[0]) } else { (r[1], r[2]) };
-            p ^ (v(r[0]) | (v(g) << 8) | (v(b) << 16))
+            // Eight pixels' random words at a time: the hash runs in SIMD.
+            for (j, px) in span.chunks_mut(8).enumerate() {
+                let r = random4_x8(c.key, x0 + 8 * j as u32, y, t);
+                for (p, r) in px.iter_mut().zip(r) {
+                    *p = xor_pixel(*p, r, c.xor_span);
+                }
+            }
         }
-        1 => {
-            let ch = |i: u32| invert_channel((p >> (8 * i)) & 0xff, c.weight) << (8 * i);
-            ch(0) | ch(1) | ch(2) | alpha
+        1 => span
+            .iter_mut()
+            .for_each(|p| *p = invert_pixel(*p, c.weight)),
+        _ => {
+            let src = unpack(tile.sources);
+            span.iter_mut().for_each(|p| *p = permute(*p, src));
         }
-        _ => permute(p, unpack(tile.sources)),
     }
 }
 
@@ -214,10 +234,7 @@ impl Op for BufferCorruption {
             for (t, tile) in tiles.iter().enumerate() {
                 let [tx, ty, tw, th] = tile.rect;
                 if (ty..ty + th).contains(&y) {
-                    for x in tx..tx + tw {
-                        let p = &mut row[x as usize];
-                        *p = corrupt(*p, &c, tile, t as u32, x, y);
-                    }
+                    corrupt_span(row, &c, tile, t as u32, y, [tx, tx + tw]);
                 }
             }
         });
@@ -289,27 +306,29 @@ mod tests {
     #[test]
     fn invert_keeps_alpha() {
         let c = op(Corruption::Invert, 1.0).consts(&ctx());
-        let tile = op(Corruption::Invert, 1.0).tiles(&ctx(), Size::new(9, 9))[0];
-        assert_eq!(corrupt(0x42_00_10_ff, &c, &tile, 0, 0, 0), 0x42_ff_ef_00);
+        assert_eq!(invert_pixel(0x42_00_10_ff, c.weight), 0x42_ff_ef_00);
     }
 
     #[test]
     fn xor_values_stay_in_range_and_gray_stays_gray() {
         let c = op(Corruption::Xor, 0.1).consts(&ctx());
         assert_eq!(c.xor_span, 26); // 0..=trunc(25.5)
-        let tile = op(Corruption::Xor, 0.1).tiles(&ctx(), Size::new(9, 9))[0];
         let mut seen = 0u32;
         for x in 0..300 {
-            let q = corrupt(0x80_00_00_00, &c, &tile, 3, x, 7);
+            let r = c.key.random4(x, 7, 3);
+            let q = xor_pixel(0x80_00_00_00, r, c.xor_span);
             assert!(q & 0xff <= 25 && (q >> 8) & 0xff <= 25 && (q >> 16) & 0xff <= 25);
             seen |= 1 << (q & 0xff);
-            let g = corrupt(0x80_63_63_63, &c, &tile, 3, x, 7);
+            let g = xor_pixel(0x80_63_63_63, r, c.xor_span);
             assert_eq!(g & 0xff_ff, (g >> 8) & 0xff_ff, "{g:x}");
             assert_eq!(g >> 24, 0x80);
         }
         assert_eq!(seen, (1 << 26) - 1, "every value 0..=25 drawn");
         let none = op(Corruption::Xor, 0.0).consts(&ctx());
-        assert_eq!(corrupt(0x12_34_56_78, &none, &tile, 0, 1, 1), 0x12_34_56_78);
+        assert_eq!(
+            xor_pixel(0x12_34_56_78, [u32::MAX; 4], none.xor_span),
+            0x12_34_56_78
+        );
     }
 
     #[test]

@@ -92,14 +92,55 @@ fn hit(p: u32, u: u32, t: Thresholds) -> u32 {
     }
 }
 
+/// `key.random4(x0 + l, y, i)` for the eight lanes `l`, computed lane-wise
+/// (each word of the four in an array of its own) so that the hash runs
+/// eight wide in SIMD; `rng::pcg4d` twice, as written there. (A helper of
+/// this op's: `src/rng.rs` is shared and not ours to change.)
+#[inline(always)]
+pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] {
+    let k = key.0;
+    let lanes = |f: &dyn Fn(u32) -> u32| std::array::from_fn::<u32, 8, _>(|l| f(l as u32));
+    let mut v = [
+        lanes(&|l| x0.wrapping_add(l) ^ k[0]),
+        lanes(&|_| y ^ k[1]),
+        lanes(&|_| i ^ k[2]),
+        lanes(&|_| k[3]),
+    ];
+    for _ in 0..2 {
+        for w in &mut v {
+            for a in w.iter_mut() {
+                *a = a.wrapping_mul(1664525).wrapping_add(1013904223);
+            }
+        }
+        for round in 0..2 {
+            let [v0, v1, v2, v3] = &mut v;
+            for (((a, b), c), d) in v0.iter_mut().zip(v1.iter_mut()).zip(v2.iter_mut()).zip(v3) {
+                *a = a.wrapping_add(b.wrapping_mul(*d));
+                *b = b.wrapping_add(c.wrapping_mul(*a));
+                *c = c.wrapping_add(a.wrapping_mul(*b));
+                *d = d.wrapping_add(b.wrapping_mul(*c));
+            }
+            if round == 0 {
+                for w in &mut v {
+                    for a in w.iter_mut() {
+                        *a ^= *a >> 16;
+                    }
+                }
+            }
+        }
+    }
+    std::array::from_fn(|l| [v[0][l], v[1][l], v[2][l], v[3][l]])
+}
+
 avx2_twin!(row_hits => row_hits_inner(key: RngKey, t: Thresholds, y: u32, line: &[u32], row: &mut [u32]));
 
 #[inline(always)]
 fn row_hits_inner(key: RngKey, t: Thresholds, y: u32, line: &[u32], row: &mut [u32]) {
-    for (q, (o, i)) in row.chunks_mut(4).zip(line.chunks(4)).enumerate() {
-        let bits = key.random4(q as u32, y, 0);
-        for j in 0..o.len() {
-            o[j] = hit(i[j], bits[j] >> 1, t);
+    // 32 pixels: eight blocks of four, one random4 each.
+    for (q, (o, i)) in row.chunks_mut(32).zip(line.chunks(32)).enumerate() {
+        let bits = random4_x8(key, 8 * q as u32, y, 0);
+        for (j, (o, &i)) in o.iter_mut().zip(i).enumerate() {
+            *o = hit(i, bits[j / 4][j % 4] >> 1, t);
         }
     }
 }
@@ -224,6 +265,17 @@ mod tests {
         row_hits(key, t, 5, &line, &mut row);
         for (x, (&o, &i)) in row.iter().zip(&line).enumerate() {
             assert_eq!(o, hit(i, pixel_bits(key, x as u32, 5), t));
+        }
+    }
+
+    #[test]
+    fn the_eight_wide_hash_is_random4() {
+        let key = RngKey::new(77, 3, 1);
+        for (x0, y, i) in [(0, 0, 0), (8, 5, 0), (1000, 17, 3), (u32::MAX - 3, 1, 9)] {
+            let got = random4_x8(key, x0, y, i);
+            for (l, g) in got.iter().enumerate() {
+                assert_eq!(*g, key.random4(x0.wrapping_add(l as u32), y, i));
+            }
         }
     }
 

@@ -12,11 +12,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::salt_pepper::random4_x8;
 use super::{
     Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
 };
 use crate::frame::{Frame, Size};
-use crate::rng::RngKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -97,11 +97,11 @@ impl SlcOff {
     }
 }
 
-/// The fill of pixel (x, y) in mean mode: `mean` (packed RGB) plus an
-/// offset in −5..=5 per channel, clipped.
+/// The fill in mean mode from a pixel's random words `r`: `mean` (packed
+/// RGB) plus an offset in −5..=5 per channel, clipped; one offset for all
+/// three where the mean is gray.
 #[inline(always)]
-fn mean_fill(key: RngKey, mean: u32, x: u32, y: u32) -> u32 {
-    let r = key.random4(x, y, 0);
+fn mean_fill(mean: u32, r: [u32; 4]) -> u32 {
     let gray = (mean & 0xff) * 0x01_01_01 == mean;
     let (g, b) = if gray { (r[0], r[0]) } else { (r[1], r[2]) };
     let ch = |i: u32, w: u32| {
@@ -111,15 +111,24 @@ fn mean_fill(key: RngKey, mean: u32, x: u32, y: u32) -> u32 {
     ch(0, r[0]) | ch(1, g) | ch(2, b)
 }
 
+avx2_twin!(add_channels => add_channels_inner(sum: &mut [u32; 3], px: &[u32]));
+
+#[inline(always)]
+fn add_channels_inner(sum: &mut [u32; 3], px: &[u32]) {
+    let [mut r, mut g, mut b] = *sum;
+    for &p in px {
+        r += p & 0xff;
+        g += (p >> 8) & 0xff;
+        b += (p >> 16) & 0xff;
+    }
+    *sum = [r, g, b];
+}
+
 /// Per-channel means of `row` outside `[lo, hi)`, rounded half up, packed.
 fn row_mean(row: &[u32], [lo, hi]: [u32; 2]) -> u32 {
     let mut sum = [0u32; 3];
-    let outside = row[..lo as usize].iter().chain(&row[hi as usize..]);
-    for &p in outside {
-        for (i, s) in sum.iter_mut().enumerate() {
-            *s += (p >> (8 * i)) & 0xff;
-        }
-    }
+    add_channels(&mut sum, &row[..lo as usize]);
+    add_channels(&mut sum, &row[hi as usize..]);
     let n = (row.len() as u32 - (hi - lo)).max(1);
     let m = sum.map(|s| (s + n / 2) / n);
     m[0] | (m[1] << 8) | (m[2] << 16)
@@ -153,16 +162,27 @@ impl Op for SlcOff {
         par_rows(out, |y, row| {
             let line = &src.pixels()[y as usize * width..][..width];
             row.copy_from_slice(line);
-            let span = spans[y as usize];
-            let mean = row_mean(line, span);
-            for x in span[0]..span[1] {
-                let p = &mut row[x as usize];
-                let fill = match mode {
-                    FillMode::Black => 0,
-                    FillMode::White => 0xff_ff_ff,
-                    FillMode::Mean => mean_fill(ctx.key, mean, x, y),
-                };
-                *p = (*p & 0xff00_0000) | fill;
+            let [lo, hi] = spans[y as usize];
+            let gap = &mut row[lo as usize..hi as usize];
+            match mode {
+                FillMode::Black | FillMode::White => {
+                    let fill = if mode == FillMode::White {
+                        0xff_ff_ff
+                    } else {
+                        0
+                    };
+                    gap.iter_mut().for_each(|p| *p = (*p & 0xff00_0000) | fill);
+                }
+                FillMode::Mean => {
+                    let mean = row_mean(line, [lo, hi]);
+                    // Eight pixels' random words at a time: the hash runs in SIMD.
+                    for (j, px) in gap.chunks_mut(8).enumerate() {
+                        let r = random4_x8(ctx.key, lo + 8 * j as u32, y, 0);
+                        for (p, r) in px.iter_mut().zip(r) {
+                            *p = (*p & 0xff00_0000) | mean_fill(mean, r);
+                        }
+                    }
+                }
             }
         });
     }
@@ -284,10 +304,11 @@ mod tests {
 
     #[test]
     fn mean_fill_offsets_stay_within_five_and_gray_stays_gray() {
-        let key = RngKey::new(2, 0, 0);
+        let key = crate::rng::RngKey::new(2, 0, 0);
         let mut seen = 0u32;
         for x in 0..400 {
-            let f = mean_fill(key, 0x64_c8_02, x, 3);
+            let words = key.random4(x, 3, 0);
+            let f = mean_fill(0x64_c8_02, words);
             let r = (f & 0xff) as i32;
             let g = ((f >> 8) & 0xff) as i32;
             let b = (f >> 16) as i32;
@@ -296,7 +317,7 @@ mod tests {
                 "{f:x}"
             );
             seen |= 1 << (b - 95);
-            let gray = mean_fill(key, 0x50_50_50, x, 3);
+            let gray = mean_fill(0x50_50_50, words);
             assert_eq!(gray & 0xffff, gray >> 8, "{gray:x}");
         }
         assert_eq!(seen, (1 << 11) - 1, "every offset −5..=5 drawn");
