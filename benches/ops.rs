@@ -140,6 +140,24 @@ fn bench(c: &mut Criterion) {
             group.bench_function(format!("{backend}/{name}"), |b| {
                 b.iter(|| engine.run_frame_into(&plan, &frame, 0, &mut out).unwrap())
             });
+            if engine.last_gpu_time().is_some() && !name.starts_with("resize") {
+                // The op 100 times in one frame (`repeat: 100`), timed by
+                // GPU timestamps and divided by 100: one kernel with the
+                // GPU kept busy, so its clock climbs as it does under
+                // sustained work (between single frames it idles and
+                // drops towards 345 MHz). Not for resize, whose size grows.
+                let busy = common::plan(&text.replace(")])", "), repeat: 100)])"));
+                group.bench_function(format!("gpu-busy/{name}"), |b| {
+                    b.iter_custom(|iters| {
+                        (0..iters)
+                            .map(|_| {
+                                engine.run_frame_into(&busy, &frame, 0, &mut out).unwrap();
+                                engine.last_gpu_time().unwrap_or_default() / 100
+                            })
+                            .sum()
+                    })
+                });
+            }
             if engine.last_gpu_time().is_some() {
                 // The same frames, timed by GPU timestamps: kernels only.
                 group.bench_function(format!("gpu-kernels/{name}"), |b| {

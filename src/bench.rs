@@ -18,27 +18,29 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     let sources = args.source.inputs()?;
     // Every frame its own name (outputs are named by input), read into
     // memory once: the bench times decoding, not the disk.
-    let mut frames = Vec::new();
-    for i in 0..args.frames as usize {
-        let source = &sources[i % sources.len()];
+    let mut encoded: Vec<(&'static [u8], String)> = Vec::new();
+    for source in &sources {
         let bytes: &'static [u8] = match source {
             Input::Bytes { bytes, .. } => bytes,
+            // Read once and kept for the life of the process.
             Input::File(path) => Box::leak(
                 std::fs::read(path)
                     .map_err(|e| format!("{}: {e}", path.display()))?
                     .into_boxed_slice(),
             ),
         };
-        let ext = source
-            .name()
-            .extension()
-            .unwrap_or_default()
-            .to_string_lossy();
-        frames.push(Input::Bytes {
-            name: PathBuf::from(format!("frame_{i:05}.{ext}")),
-            bytes,
-        });
+        let ext = source.name().extension().unwrap_or_default();
+        encoded.push((bytes, ext.to_string_lossy().into_owned()));
     }
+    let frames: Vec<Input> = (0..args.frames as usize)
+        .map(|i| {
+            let (bytes, ext) = &encoded[i % encoded.len()];
+            Input::Bytes {
+                name: PathBuf::from(format!("frame_{i:05}.{ext}")),
+                bytes,
+            }
+        })
+        .collect();
     let scratch = std::env::temp_dir().join(format!("stillgraph-bench-{}", std::process::id()));
     let result = measure(&args, &plan, &frames, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
