@@ -57,6 +57,7 @@ fn measure(
     let opts = |dir: &str| BatchOptions {
         out_dir: scratch.join(dir),
         encoding: args.codec.encoding(),
+        ..BatchOptions::default()
     };
     // One warm-up pass over a few frames: pipelines compile, buffers grow.
     run_batch(

@@ -9,7 +9,7 @@ mod bench;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use stillgraph::io::batch::{BatchOptions, Event, Input, run_batch};
+use stillgraph::io::batch::{BatchOptions, Event, Input, run_batch, shard_range};
 use stillgraph::io::{Encoding, Format, PngCompression, discover};
 use stillgraph::ops::OPS;
 use stillgraph::{Backend, Engine, Keep, Pipeline, Size, compile};
@@ -70,6 +70,18 @@ struct RunArgs {
     /// Also write every step's frame under OUT/<step>/.
     #[arg(long)]
     save_intermediate: bool,
+    /// Run shard K of N (K from 0): a balanced, contiguous share of the
+    /// sorted inputs. Without it, Slurm's array task or a Kubernetes
+    /// Indexed Job's index is used where one is set.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u32, u32)>,
+    /// N for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX is K);
+    /// STILLGRAPH_SHARD_COUNT does the same.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    shard_count: Option<u32>,
+    /// Leave inputs whose outputs all exist (finish an interrupted run).
+    #[arg(long)]
+    skip_existing: bool,
 }
 
 #[derive(clap::Args)]
@@ -162,6 +174,67 @@ impl Source {
     }
 }
 
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("expected K/N with 0 <= K < N, e.g. 2/8 (got {s:?})");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n) = (
+        k.parse::<u32>().map_err(|_| bad())?,
+        n.parse::<u32>().map_err(|_| bad())?,
+    );
+    if k < n { Ok((k, n)) } else { Err(bad()) }
+}
+
+/// Which shard this run is, (K, N): `--shard`, else Slurm's array task
+/// (SLURM_ARRAY_TASK_ID counted from SLURM_ARRAY_TASK_MIN in steps of
+/// SLURM_ARRAY_TASK_STEP, N from SLURM_ARRAY_TASK_COUNT), else a Kubernetes
+/// Indexed Job's JOB_COMPLETION_INDEX with N from `--shard-count` or
+/// STILLGRAPH_SHARD_COUNT.
+fn shard(args: &RunArgs) -> Result<Option<(u32, u32)>, String> {
+    if args.shard.is_some() {
+        return Ok(args.shard);
+    }
+    let var = |name: &str| -> Result<Option<u32>, String> {
+        match std::env::var(name) {
+            Err(_) => Ok(None),
+            Ok(v) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{name}={v:?} is not a whole number")),
+        }
+    };
+    let checked = |k: u32, n: u32, source: &str| {
+        if k < n {
+            Ok(Some((k, n)))
+        } else {
+            Err(format!(
+                "{source}: shard {k} of {n} does not exist (K counts from 0)"
+            ))
+        }
+    };
+    if let Some(id) = var("SLURM_ARRAY_TASK_ID")? {
+        let n = var("SLURM_ARRAY_TASK_COUNT")?
+            .ok_or("SLURM_ARRAY_TASK_ID is set without SLURM_ARRAY_TASK_COUNT")?;
+        let min = var("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+        let step = var("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+        let k = id
+            .checked_sub(min)
+            .ok_or("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?
+            / step;
+        return checked(k, n, "Slurm array");
+    }
+    if let Some(k) = var("JOB_COMPLETION_INDEX")? {
+        let n = match args.shard_count {
+            Some(n) => n,
+            None => var("STILLGRAPH_SHARD_COUNT")?.ok_or(
+                "JOB_COMPLETION_INDEX is set: give the number of shards with --shard-count N or STILLGRAPH_SHARD_COUNT (the Job's completions)",
+            )?,
+        };
+        return checked(k, n, "Kubernetes Indexed Job");
+    }
+    Ok(None)
+}
+
 fn parse_size(s: &str) -> Result<Size, String> {
     let (w, h) = s
         .split_once('x')
@@ -231,10 +304,27 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
         Keep::Outputs
     };
     let plan = compile(&p, keep).map_err(|e| e.to_string())?;
-    let inputs = args.source.inputs()?;
+    let mut inputs = args.source.inputs()?;
+    let mut first_index = 0;
+    if let Some((k, n)) = shard(&args)? {
+        let range = shard_range(inputs.len(), k, n);
+        log::info!(
+            "shard {k} of {n}: inputs {} to {} of {}",
+            range.start + 1,
+            range.end,
+            inputs.len()
+        );
+        first_index = range.start as u32;
+        inputs = inputs[range].to_vec();
+        if inputs.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let opts = BatchOptions {
         out_dir: args.out,
         encoding: args.codec.encoding(),
+        first_index,
+        skip_existing: args.skip_existing,
     };
     let mut engine = Engine::new(args.source.backend).map_err(|e| e.to_string())?;
 
@@ -254,7 +344,7 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
                     bar.suspend(|| println!("wrote {}", f.display()));
                 }
             }
-            Event::Written { .. } => {}
+            Event::Written { .. } | Event::Skipped { .. } => {}
             Event::Failed { error, .. } => bar.suspend(|| eprintln!("error: {error}")),
         }
         bar.inc(1);
@@ -268,6 +358,9 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
                 report.written,
                 opts.out_dir.display()
             );
+        }
+        if report.skipped > 0 {
+            eprintln!("{} frames skipped: their outputs exist", report.skipped);
         }
         Ok(ExitCode::SUCCESS)
     } else {

@@ -47,6 +47,7 @@ fn run(
             format,
             ..Encoding::default()
         },
+        ..BatchOptions::default()
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -61,6 +62,7 @@ fn run(
                     order.push(input.to_path_buf());
                 }
                 Event::Failed { input, .. } => order.push(input.to_path_buf()),
+                Event::Skipped { .. } => panic!("nothing to skip"),
             })
         })
         .unwrap();

@@ -498,3 +498,118 @@ fn names_that_are_not_utf8_each_get_their_own_output() {
         );
     }
 }
+
+/// Ten frames and a pipeline whose damage depends on the frame index
+/// (`animate`), so that a shard that numbered its frames from 0 would differ.
+fn shard_fixture(dir: &Path) -> (String, String) {
+    let frames = dir.join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    for i in 0..10 {
+        save_image(&frames.join(format!("f{i}.png")));
+    }
+    let p = pipeline_file(
+        dir,
+        "(steps: [(name: \"hot\", op: salt_pepper(amount: 0.2, salt_vs_pepper: 0.5), animate: true)])",
+    );
+    (p, frames.display().to_string())
+}
+
+#[test]
+fn shards_run_as_separate_processes_write_what_one_run_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, frames) = shard_fixture(dir.path());
+    let run = |out: &Path, extra: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stillgraph"));
+        cmd.args(["run", &p, "--backend", "cpu", "-i", &frames, "-o"])
+            .arg(out)
+            .args(extra);
+        for var in [
+            "SLURM_ARRAY_TASK_ID",
+            "SLURM_ARRAY_TASK_COUNT",
+            "JOB_COMPLETION_INDEX",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().copied());
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{extra:?} {env:?}: {}", stderr(&o));
+        stderr(&o)
+    };
+    let whole = dir.path().join("whole");
+    run(&whole, &[], &[]);
+    let all = snapshot(&whole);
+    assert_eq!(all.len(), 10);
+    for n in [1, 3, 7] {
+        let out = dir.path().join(format!("shards{n}"));
+        for k in 0..n {
+            run(&out, &["--shard", &format!("{k}/{n}")], &[]);
+        }
+        assert!(snapshot(&out) == all, "{n} shards differ from one run");
+    }
+    // The schedulers' variables pick the same shard as --shard 1/3.
+    let by_flag = dir.path().join("flag");
+    run(&by_flag, &["--shard", "1/3"], &[]);
+    let slurm = dir.path().join("slurm");
+    let said = run(
+        &slurm,
+        &[],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ],
+    );
+    assert!(said.contains("shard 1 of 3: inputs 4 to 6 of 10"), "{said}");
+    let k8s = dir.path().join("k8s");
+    run(
+        &k8s,
+        &["--shard-count", "3"],
+        &[("JOB_COMPLETION_INDEX", "1")],
+    );
+    assert_eq!(snapshot(&by_flag).len(), 3);
+    assert!(snapshot(&slurm) == snapshot(&by_flag) && snapshot(&k8s) == snapshot(&by_flag));
+    // A Kubernetes index without a count is refused, saying what is missing.
+    let o = Command::new(env!("CARGO_BIN_EXE_stillgraph"))
+        .args(["run", &p, "--backend", "cpu", "-i", &frames, "-o"])
+        .arg(dir.path().join("nope"))
+        .env("JOB_COMPLETION_INDEX", "1")
+        .env_remove("STILLGRAPH_SHARD_COUNT")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--shard-count"), "{}", stderr(&o));
+}
+
+#[test]
+fn skip_existing_finishes_only_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, frames) = shard_fixture(dir.path());
+    let out = dir.path().join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", &p, "--backend", "cpu", "-i", &frames, "-o"];
+        let out = out.display().to_string();
+        args.push(&out);
+        args.extend_from_slice(extra);
+        let o = stillgraph(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    run(&[]);
+    let before = snapshot(&out);
+    // As if a run had been killed after seven frames.
+    for i in 7..10 {
+        std::fs::remove_file(out.join(format!("f{i}.png"))).unwrap();
+    }
+    std::fs::write(out.join("f0.png"), b"kept as it is").unwrap();
+    let said = run(&["--skip-existing"]);
+    assert!(said.contains("7 frames skipped"), "{said}");
+    let after = snapshot(&out);
+    assert_eq!(after.len(), 10);
+    assert_eq!(
+        after[0].1, b"kept as it is",
+        "an existing output is not redone"
+    );
+    assert!(
+        after[1..] == before[1..],
+        "the missing outputs are the same as a whole run's"
+    );
+}

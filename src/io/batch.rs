@@ -47,10 +47,26 @@ impl Input {
 }
 
 /// Where and how a batch writes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct BatchOptions {
     pub out_dir: PathBuf,
     pub encoding: Encoding,
+    /// The frame index (what `animate` steps draw from) of the first
+    /// input: a shard of a larger set passes where its inputs start, so its
+    /// frames come out as they would in one run of the whole set.
+    pub first_index: u32,
+    /// Leave inputs whose every output exists already (a restarted shard
+    /// finishes only what is missing; writes are atomic, so an output that
+    /// exists is whole).
+    pub skip_existing: bool,
+}
+
+/// The share of `n` inputs that shard `index` of `count` takes: contiguous
+/// and balanced (sizes differ by one at most), so the shards together take
+/// every input once, in order.
+pub fn shard_range(n: usize, index: u32, count: u32) -> std::ops::Range<usize> {
+    let (k, count) = (index as usize, count.max(1) as usize);
+    n * k / count..n * (k + 1) / count
 }
 
 /// What happened to one input.
@@ -64,12 +80,17 @@ pub enum Event<'a> {
         input: &'a Path,
         error: &'a Error,
     },
+    /// Every output existed already (with [`BatchOptions::skip_existing`]).
+    Skipped {
+        input: &'a Path,
+    },
 }
 
 /// The outcome of a batch.
 #[derive(Debug, Default)]
 pub struct BatchReport {
     pub written: usize,
+    pub skipped: usize,
     pub failed: Vec<(PathBuf, Error)>,
     /// Time spent in each stage, summed over frames (decode and encode run
     /// on many threads at once, so these can add up to more than the wall
@@ -178,6 +199,14 @@ fn same_name_key(path: &Path) -> PathBuf {
 enum Done {
     Decoded(usize, Result<(Frame, ColorKind), Error>, Duration),
     Encoded(usize, Result<Vec<PathBuf>, Error>, Duration),
+    Skipped(usize),
+}
+
+/// What became of one input.
+enum Outcome {
+    Written(Vec<PathBuf>),
+    Failed(Error),
+    Skipped,
 }
 
 /// Runs `plan` over `inputs`, calling `on_event` once per input as it
@@ -213,9 +242,17 @@ pub fn run_batch(
     rayon::in_place_scope(|s| {
         let decode = |i: usize| {
             let tx = tx.clone();
+            let input = &inputs[i];
+            if opts.skip_existing
+                && output_paths(plan, input.name(), opts)
+                    .iter()
+                    .all(|p| p.is_file())
+            {
+                let _ = tx.send(Done::Skipped(i));
+                return;
+            }
             s.spawn(move |_| {
                 let start = Instant::now();
-                let input = &inputs[i];
                 let decoded = guarded(input.name(), "decoding", || {
                     input.decode().map_err(Error::from)
                 });
@@ -231,23 +268,33 @@ pub fn run_batch(
             match next_done(&rx) {
                 Some(Done::Decoded(i, result, took)) => {
                     report.decode += took;
-                    decoded.insert(i, result);
+                    decoded.insert(i, Some(result));
                 }
                 Some(Done::Encoded(i, outcome, took)) => {
                     report.encode += took;
-                    encoded.insert(i, outcome);
+                    encoded.insert(i, outcome.map_or_else(Outcome::Failed, Outcome::Written));
+                }
+                Some(Done::Skipped(i)) => {
+                    decoded.insert(i, None);
                 }
                 None => break, // unreachable: `tx` lives until the loop ends
             }
-            while let Some(result) = decoded.remove(&next_compute) {
+            // In input order; a skipped input (`None`) goes straight to its event.
+            while let Some(entry) = decoded.remove(&next_compute) {
                 let i = next_compute;
                 next_compute += 1;
+                let Some(result) = entry else {
+                    encoded.insert(i, Outcome::Skipped);
+                    continue;
+                };
                 let name = inputs[i].name();
                 let start = Instant::now();
                 let computed = result.and_then(|(frame, kind)| {
+                    // The frame's index in the whole set, for `animate` steps.
+                    let index = opts.first_index + i as u32;
                     let frames =
                         engine
-                            .run_frame(plan, &frame, i as u32)
+                            .run_frame(plan, &frame, index)
                             .map_err(|e| Error::Frame {
                                 path: name.to_path_buf(),
                                 source: e,
@@ -267,7 +314,7 @@ pub fn run_batch(
                         });
                     }
                     Err(error) => {
-                        encoded.insert(i, Err(error));
+                        encoded.insert(i, Outcome::Failed(error));
                     }
                 }
             }
@@ -346,22 +393,49 @@ fn settle(
     report: &mut BatchReport,
     on_event: &mut impl FnMut(Event),
     input: &Path,
-    outcome: Result<Vec<PathBuf>, Error>,
+    outcome: Outcome,
 ) {
     match outcome {
-        Ok(files) => {
+        Outcome::Written(files) => {
             on_event(Event::Written {
                 input,
                 files: &files,
             });
             report.written += 1;
         }
-        Err(error) => {
+        Outcome::Failed(error) => {
             on_event(Event::Failed {
                 input,
                 error: &error,
             });
             report.failed.push((input.to_path_buf(), error));
         }
+        Outcome::Skipped => {
+            on_event(Event::Skipped { input });
+            report.skipped += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shard_range;
+
+    #[test]
+    fn shards_take_every_input_once_in_balanced_contiguous_runs() {
+        for n in [0, 1, 2, 7, 10, 100] {
+            for count in [1, 3, 7, 16] {
+                let ranges: Vec<_> = (0..count).map(|k| shard_range(n, k, count)).collect();
+                assert_eq!(ranges[0].start, 0);
+                assert_eq!(ranges[count as usize - 1].end, n);
+                for pair in ranges.windows(2) {
+                    assert_eq!(pair[0].end, pair[1].start, "n {n}, count {count}");
+                }
+                let sizes: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+                let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+                assert!(hi - lo <= 1, "n {n}, count {count}: {sizes:?}");
+            }
+        }
+        assert_eq!(shard_range(10, 1, 3), 3..6);
     }
 }
