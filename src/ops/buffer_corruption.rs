@@ -178,9 +178,12 @@ fn invert_pixel(p: u32, weight: u32) -> u32 {
     ch(0) | ch(1) | ch(2) | (p & 0xff00_0000)
 }
 
+avx2_twin!(corrupt_span => corrupt_span_inner(row: &mut [u32], c: &Consts, tile: &Tile, t: u32, y: u32, xs: [u32; 2]));
+
 /// Tile `t` (`tile`) applied to `row[x0..x1]`, the row `y`.
 #[inline(always)]
-fn corrupt_span(row: &mut [u32], c: &Consts, tile: &Tile, t: u32, y: u32, [x0, x1]: [u32; 2]) {
+fn corrupt_span_inner(row: &mut [u32], c: &Consts, tile: &Tile, t: u32, y: u32, xs: [u32; 2]) {
+    let [x0, x1] = xs;
     let span = &mut row[x0 as usize..x1 as usize];
     match c.code {
         0 => {
