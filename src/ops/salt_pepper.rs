@@ -97,7 +97,7 @@ fn hit(p: u32, u: u32, t: Thresholds) -> u32 {
 /// eight wide in SIMD; `rng::pcg4d` twice, as written there. (A helper of
 /// this op's: `src/rng.rs` is shared and not ours to change.)
 #[inline(always)]
-pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] {
+pub(crate) fn random4_lanes(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 8]; 4] {
     let k = key.0;
     let lanes = |f: &dyn Fn(u32) -> u32| std::array::from_fn::<u32, 8, _>(|l| f(l as u32));
     let mut v = [
@@ -129,6 +129,13 @@ pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] 
             }
         }
     }
+    v
+}
+
+/// [`random4_lanes`] as eight `random4` results, lane by lane.
+#[inline(always)]
+pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] {
+    let v = random4_lanes(key, x0, y, i);
     std::array::from_fn(|l| [v[0][l], v[1][l], v[2][l], v[3][l]])
 }
 

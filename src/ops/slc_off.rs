@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::salt_pepper::random4_x8;
+use super::salt_pepper::random4_lanes;
 use super::{
     Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
 };
@@ -144,18 +144,33 @@ fn fill_flat_inner(line: &[u32], fill: u32, gap: &mut [u32]) {
     }
 }
 
+/// Up to eight pixels of the gap from column `x`; word k of lane l's
+/// random words in v[k][l], so the fill runs across the lanes too.
+#[inline(always)]
+fn fill_mean_lanes(key: RngKey, x: u32, y: u32, mean: u32, o: &mut [u32], src: &[u32]) {
+    let v = random4_lanes(key, x, y, 0);
+    for (l, (o, &p)) in o.iter_mut().zip(src).enumerate() {
+        let r = [v[0][l], v[1][l], v[2][l], v[3][l]];
+        *o = (p & 0xff00_0000) | mean_fill(mean, r);
+    }
+}
+
 avx2_twin!(fill_mean => fill_mean_inner(key: RngKey, y: u32, lo: u32, mean: u32, line: &[u32], gap: &mut [u32]));
 
 /// The gap of row `y` from column `lo` in mean mode, eight pixels' random
 /// words at a time so that the hash runs in SIMD.
 #[inline(always)]
 fn fill_mean_inner(key: RngKey, y: u32, lo: u32, mean: u32, line: &[u32], gap: &mut [u32]) {
-    for (j, (px, src)) in gap.chunks_mut(8).zip(line.chunks(8)).enumerate() {
-        let r = random4_x8(key, lo + 8 * j as u32, y, 0);
-        for ((o, &p), r) in px.iter_mut().zip(src).zip(r) {
-            *o = (p & 0xff00_0000) | mean_fill(mean, r);
-        }
+    let mut gap = gap.chunks_exact_mut(8);
+    let mut line = line.chunks_exact(8);
+    let mut x = lo;
+    for (o, src) in (&mut gap).zip(&mut line) {
+        // Whole chunks as arrays, so the lane loop has a fixed length.
+        let o: &mut [u32; 8] = o.try_into().expect("chunks of eight");
+        fill_mean_lanes(key, x, y, mean, o, src);
+        x += 8;
     }
+    fill_mean_lanes(key, x, y, mean, gap.into_remainder(), line.remainder());
 }
 
 #[repr(C)]
