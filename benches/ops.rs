@@ -101,6 +101,13 @@ const CASES: &[(&str, &str, (u32, u32))] = &[
     ),
     ("noise_gaussian", "noise(mode: gaussian, amount: 0.08)", HD),
     ("noise_row", "noise(mode: row, amount: 0.08)", HD),
+    // The floor under the tile ops: a full-frame copy through the op
+    // interface (band_swap with one 19x10 tile).
+    (
+        "floor_copy",
+        "band_swap(tile_count: 1, permutation: bgr, tile_size_range: (0.01, 0.01))",
+        HD,
+    ),
 ];
 
 const THREE_OPS: &str = r#"(steps: [

@@ -71,97 +71,101 @@ impl OpParams for BayerFilter {
     }
 }
 
-/// `s / 16` rounded half to even.
+/// `s / 16` rounded half to even, without a branch: the remainder plus
+/// the quotient's parity carries into the quotient exactly when it is
+/// above eight, or eight with an odd quotient.
 #[inline(always)]
 fn div16_even(s: i32) -> i32 {
-    let q = s >> 4;
-    let r = s & 15;
-    q + i32::from(r > 8 || (r == 8 && q & 1 == 1))
+    (s + 7 + ((s >> 4) & 1)) >> 4
 }
 
-/// The mosaic, two pixels of reflected border on each side, with a flag
-/// per sample for "this pixel is not gray".
-struct Mosaic {
+/// Output rows per band: each band builds its own mosaic rows (two more
+/// above and below), so the mosaic is never stored whole and stays in cache.
+const BAND: usize = 32;
+
+/// One band's mosaic rows, two pixels of reflected border on each side,
+/// with a flag per sample for "this pixel is not gray"; a thread's buffers,
+/// reused from band to band.
+struct Band {
     stride: usize,
     samples: Vec<i32>,
     colour: Vec<u8>,
-}
-
-impl Mosaic {
-    fn new(frame: &Frame, pattern: Pattern) -> Self {
-        let (w, h) = (frame.width() as i32, frame.height() as i32);
-        let stride = (w + 4) as usize;
-        let cell = pattern.cell();
-        // Source column of each padded column (reflected at the borders).
-        let cols: Vec<u32> = (-2..w + 2).map(|x| reflect(x, w) as u32).collect();
-        let mut samples = vec![0; stride * (h + 4) as usize];
-        let mut colour = vec![0; samples.len()];
-        samples
-            .par_chunks_mut(stride)
-            .zip(colour.par_chunks_mut(stride))
-            .enumerate()
-            .for_each(|(j, (s, c))| {
-                let sy = reflect(j as i32 - 2, h) as usize;
-                let row = &frame.pixels()[sy * w as usize..][..w as usize];
-                let shifts = cell[sy & 1].map(|ch| 8 * ch);
-                for ((s, c), &sx) in s.iter_mut().zip(c.iter_mut()).zip(&cols) {
-                    let p = row[sx as usize];
-                    *s = ((p >> shifts[(sx & 1) as usize]) & 0xff) as i32;
-                    *c = u8::from((p & 0xff) * 0x01_01_01 != p & 0xff_ff_ff);
-                }
-            });
-        Self {
-            stride,
-            samples,
-            colour,
-        }
-    }
-
-    /// Padded rows y − 2 ..= y + 2 of a plane.
-    fn rows<'a, T>(&self, plane: &'a [T], y: u32) -> [&'a [T]; 5] {
-        let k = self.stride;
-        std::array::from_fn(|j| &plane[(y as usize + j) * k..][..k])
-    }
-}
-
-/// Every kernel's value at every site of a row, rounded and clipped: the
-/// green estimate at R/B sites, R/B at B/R sites, and at green sites the
-/// horizontal kernel and its transpose. `any` flags the sites whose
-/// footprint holds a pixel that is not gray.
-struct RowKernels {
-    g: Vec<i32>,
-    rb: Vec<i32>,
-    along: Vec<i32>,
-    across: Vec<i32>,
     any: Vec<u8>,
 }
 
-avx2_twin!(row_kernels => row_kernels_inner(s: [&[i32]; 5], c: [&[u8]; 5], k: &mut RowKernels));
-
-#[inline(always)]
-fn row_kernels_inner(s: [&[i32]; 5], c: [&[u8]; 5], k: &mut RowKernels) {
-    let [m2, m1, z, p1, p2] = s;
-    let w = k.g.len();
-    assert!(s.iter().all(|r| r.len() >= w + 4) && c.iter().all(|r| r.len() >= w + 4));
-    assert!(k.rb.len() == w && k.along.len() == w && k.across.len() == w && k.any.len() == w);
-    let clip = |v: i32| div16_even(v).clamp(0, 255);
-    for x in 0..w {
-        let i = x + 2;
-        let cc = z[i];
-        let h1 = z[i - 1] + z[i + 1];
-        let h2 = z[i - 2] + z[i + 2];
-        let v1 = m1[i] + p1[i];
-        let v2 = m2[i] + p2[i];
-        let d = m1[i - 1] + m1[i + 1] + p1[i - 1] + p1[i + 1];
-        k.g[x] = clip(8 * cc + 4 * (h1 + v1) - 2 * (h2 + v2));
-        k.rb[x] = clip(12 * cc + 4 * d - 3 * (h2 + v2));
-        k.along[x] = clip(10 * cc + 8 * h1 - 2 * h2 - 2 * d + v2);
-        k.across[x] = clip(10 * cc + 8 * v1 - 2 * v2 - 2 * d + h2);
+impl Band {
+    fn new(width: usize) -> Self {
+        let stride = width + 4;
+        Self {
+            stride,
+            samples: vec![0; stride * (BAND + 4)],
+            colour: vec![0; stride * (BAND + 4)],
+            any: vec![0; width],
+        }
     }
+}
+
+/// Padded rows k ..= k + 4 of a band's plane: output row k's footprint.
+fn rows<T>(plane: &[T], stride: usize, k: usize) -> [&[T]; 5] {
+    std::array::from_fn(|j| &plane[(k + j) * stride..][..stride])
+}
+
+avx2_twin!(mosaic_row => mosaic_row_inner(line: &[u32], shifts: [u32; 2], s: &mut [i32], c: &mut [u8]));
+
+/// One padded mosaic row from a source row whose even and odd columns keep
+/// the channels at bit `shifts`; the borders copy the reflected columns.
+#[inline(always)]
+fn mosaic_row_inner(line: &[u32], shifts: [u32; 2], s: &mut [i32], c: &mut [u8]) {
+    let w = line.len();
+    for (x, ((s, c), &p)) in s[2..w + 2]
+        .iter_mut()
+        .zip(&mut c[2..w + 2])
+        .zip(line)
+        .enumerate()
+    {
+        let shift = if x & 1 == 0 { shifts[0] } else { shifts[1] };
+        *s = ((p >> shift) & 0xff) as i32;
+        *c = u8::from((p & 0xff) * 0x01_01_01 != p & 0xff_ff_ff);
+    }
+    for i in [0, 1, w + 2, w + 3] {
+        let from = reflect(i as i32 - 2, w as i32) as usize + 2;
+        s[i] = s[from];
+        c[i] = c[from];
+    }
+}
+
+/// What a Bayer row samples: green on even or odd columns, and the other
+/// channel (0 R or 2 B) on the rest.
+#[derive(Clone, Copy)]
+struct RowKind {
+    green_odd: usize,
+    other: u32,
+}
+
+avx2_twin!(demosaic_row => demosaic_row_inner(s: [&[i32]; 5], c: [&[u8]; 5], any: &mut [u8], kind: RowKind, line: &[u32], row: &mut [u32]));
+
+/// One output row, every kernel and the choice among them branch-free so
+/// the row runs in SIMD: at green sites the horizontal kernel gives the
+/// channel beside them and its transpose the other; at R/B sites the green
+/// estimate and the R-at-B/B-at-R kernel. Sites whose footprint is all
+/// gray pass unchanged.
+#[inline(always)]
+fn demosaic_row_inner(
+    s: [&[i32]; 5],
+    c: [&[u8]; 5],
+    any: &mut [u8],
+    kind: RowKind,
+    line: &[u32],
+    row: &mut [u32],
+) {
+    let [m2, m1, z, p1, p2] = s;
     let [cm2, cm1, cz, cp1, cp2] = c;
-    for x in 0..w {
+    let w = row.len();
+    assert!(s.iter().all(|r| r.len() >= w + 4) && c.iter().all(|r| r.len() >= w + 4));
+    assert!(any.len() == w && line.len() == w);
+    for (x, a) in any.iter_mut().enumerate() {
         let i = x + 2;
-        k.any[x] = cz[i - 2]
+        *a = cz[i - 2]
             | cz[i - 1]
             | cz[i]
             | cz[i + 1]
@@ -175,23 +179,34 @@ fn row_kernels_inner(s: [&[i32]; 5], c: [&[u8]; 5], k: &mut RowKernels) {
             | cm2[i]
             | cp2[i];
     }
-}
-
-/// The demosaiced R, G, B at `x` of a row, given the channel the site
-/// samples (`own`) and the one its horizontal neighbours sample.
-#[inline(always)]
-fn assemble(k: &RowKernels, c: i32, x: usize, own: u32, beside: u32) -> [i32; 3] {
-    let mut rgb = [0; 3];
-    if own == 1 {
-        rgb[1] = c;
-        rgb[beside as usize] = k.along[x];
-        rgb[2 - beside as usize] = k.across[x];
-    } else {
-        rgb[own as usize] = c;
-        rgb[1] = k.g[x];
-        rgb[2 - own as usize] = k.rb[x];
+    let clip = |v: i32| div16_even(v).clamp(0, 255) as u32;
+    let (own_shift, other_shift) = (8 * kind.other, 16 - 8 * kind.other);
+    for x in 0..w {
+        let i = x + 2;
+        let cc = z[i];
+        let h1 = z[i - 1] + z[i + 1];
+        let h2 = z[i - 2] + z[i + 2];
+        let v1 = m1[i] + p1[i];
+        let v2 = m2[i] + p2[i];
+        let d = m1[i - 1] + m1[i + 1] + p1[i - 1] + p1[i + 1];
+        let g = clip(8 * cc + 4 * (h1 + v1) - 2 * (h2 + v2));
+        let rb = clip(12 * cc + 4 * d - 3 * (h2 + v2));
+        let along = clip(10 * cc + 8 * h1 - 2 * h2 - 2 * d + v2);
+        let across = clip(10 * cc + 8 * v1 - 2 * v2 - 2 * d + h2);
+        let green = x & 1 == kind.green_odd;
+        let (own, g, other) = if green {
+            (along, cc as u32, across)
+        } else {
+            (cc as u32, g, rb)
+        };
+        let p = line[x];
+        let rgb = (own << own_shift) | (g << 8) | (other << other_shift);
+        row[x] = if any[x] == 0 {
+            p
+        } else {
+            rgb | (p & 0xff00_0000)
+        };
     }
-    rgb
 }
 
 #[repr(C)]
@@ -214,36 +229,52 @@ impl Op for BayerFilter {
 
     fn run_cpu(&self, _ctx: &FrameCtx, inputs: &[&Frame], out: &mut Frame) {
         let src = inputs[0];
-        let mosaic = Mosaic::new(src, self.pattern);
-        let pattern = self.pattern;
-        let width = src.width() as usize;
-        // par_rows, with each thread's row buffers made once, not per row.
-        let fresh = || RowKernels {
-            g: vec![0; width],
-            rb: vec![0; width],
-            along: vec![0; width],
-            across: vec![0; width],
-            any: vec![0; width],
-        };
+        let (w, h) = (src.width() as usize, src.height() as usize);
+        if w == 0 || h == 0 {
+            return;
+        }
+        let cells = self.pattern.cell();
         out.pixels_mut()
-            .par_chunks_mut(width.max(1))
+            .par_chunks_mut(w * BAND)
             .enumerate()
-            .for_each_init(fresh, |k, (y, row)| {
-                let y = y as u32;
-                let samples = mosaic.rows(&mosaic.samples, y);
-                row_kernels(samples, mosaic.rows(&mosaic.colour, y), k);
-                let line = &src.pixels()[y as usize * width..][..width];
-                let cell = pattern.cell()[(y & 1) as usize];
-                for (x, (o, &p)) in row.iter_mut().zip(line).enumerate() {
-                    *o = if k.any[x] == 0 {
-                        p
-                    } else {
-                        let (own, beside) = (cell[x & 1], cell[(x & 1) ^ 1]);
-                        let [r, g, b] = assemble(k, samples[2][x + 2], x, own, beside);
-                        r as u32 | (g as u32) << 8 | (b as u32) << 16 | (p & 0xff00_0000)
-                    };
-                }
-            });
+            .for_each_init(
+                || Band::new(w),
+                |band, (b, out_rows)| {
+                    let y0 = b * BAND;
+                    let Band {
+                        stride,
+                        samples,
+                        colour,
+                        any,
+                    } = band;
+                    let stride = *stride;
+                    for j in 0..out_rows.len() / w + 4 {
+                        let sy = reflect((y0 + j) as i32 - 2, h as i32) as usize;
+                        mosaic_row(
+                            &src.pixels()[sy * w..][..w],
+                            cells[sy & 1].map(|ch| 8 * ch),
+                            &mut samples[j * stride..][..stride],
+                            &mut colour[j * stride..][..stride],
+                        );
+                    }
+                    for (k, row) in out_rows.chunks_mut(w).enumerate() {
+                        let y = y0 + k;
+                        let cell = cells[y & 1];
+                        let kind = RowKind {
+                            green_odd: usize::from(cell[1] == 1),
+                            other: if cell[0] == 1 { cell[1] } else { cell[0] },
+                        };
+                        demosaic_row(
+                            rows(samples, stride, k),
+                            rows(colour, stride, k),
+                            any,
+                            kind,
+                            &src.pixels()[y * w..][..w],
+                            row,
+                        );
+                    }
+                },
+            );
     }
 
     fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {

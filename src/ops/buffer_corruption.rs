@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::band_swap::permute;
 use super::compression::Rect;
 use super::compression_artifact::{TILE_SIZE_RANGE, check_tile_size_range, draw_tiles};
-use super::salt_pepper::random4_x8;
+use super::salt_pepper::random4_lanes;
 use super::{
     Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
 };
@@ -178,19 +178,36 @@ fn invert_pixel(p: u32, weight: u32) -> u32 {
     ch(0) | ch(1) | ch(2) | (p & 0xff00_0000)
 }
 
+/// Up to eight pixels from column `x` XORed; word k of lane l's random
+/// words in v[k][l], so the XOR runs across the lanes too.
+#[inline(always)]
+fn xor_lanes(c: &Consts, x: u32, y: u32, t: u32, px: &mut [u32]) {
+    let v = random4_lanes(c.key, x, y, t);
+    for (l, p) in px.iter_mut().enumerate() {
+        let r = [v[0][l], v[1][l], v[2][l], v[3][l]];
+        *p = xor_pixel(*p, r, c.xor_span);
+    }
+}
+
+avx2_twin!(corrupt_span => corrupt_span_inner(row: &mut [u32], c: &Consts, tile: &Tile, t: u32, y: u32, xs: [u32; 2]));
+
 /// Tile `t` (`tile`) applied to `row[x0..x1]`, the row `y`.
 #[inline(always)]
-fn corrupt_span(row: &mut [u32], c: &Consts, tile: &Tile, t: u32, y: u32, [x0, x1]: [u32; 2]) {
+fn corrupt_span_inner(row: &mut [u32], c: &Consts, tile: &Tile, t: u32, y: u32, xs: [u32; 2]) {
+    let [x0, x1] = xs;
     let span = &mut row[x0 as usize..x1 as usize];
     match c.code {
         0 => {
             // Eight pixels' random words at a time: the hash runs in SIMD.
-            for (j, px) in span.chunks_mut(8).enumerate() {
-                let r = random4_x8(c.key, x0 + 8 * j as u32, y, t);
-                for (p, r) in px.iter_mut().zip(r) {
-                    *p = xor_pixel(*p, r, c.xor_span);
-                }
+            let mut chunks = span.chunks_exact_mut(8);
+            let mut x = x0;
+            for px in &mut chunks {
+                // Whole chunks as arrays, so the lane loop has a fixed length.
+                let px: &mut [u32; 8] = px.try_into().expect("chunks of eight");
+                xor_lanes(c, x, y, t, px);
+                x += 8;
             }
+            xor_lanes(c, x, y, t, chunks.into_remainder());
         }
         1 => span
             .iter_mut()

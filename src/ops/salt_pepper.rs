@@ -92,12 +92,20 @@ fn hit(p: u32, u: u32, t: Thresholds) -> u32 {
     }
 }
 
+/// `acc += b·c`, lane by lane, wrapping.
+#[inline(always)]
+fn mul_add(acc: &mut [u32; 8], b: &[u32; 8], c: &[u32; 8]) {
+    for ((a, &b), &c) in acc.iter_mut().zip(b).zip(c) {
+        *a = a.wrapping_add(b.wrapping_mul(c));
+    }
+}
+
 /// `key.random4(x0 + l, y, i)` for the eight lanes `l`, computed lane-wise
 /// (each word of the four in an array of its own) so that the hash runs
 /// eight wide in SIMD; `rng::pcg4d` twice, as written there. (A helper of
 /// this op's: `src/rng.rs` is shared and not ours to change.)
 #[inline(always)]
-pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] {
+pub(crate) fn random4_lanes(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 8]; 4] {
     let k = key.0;
     let lanes = |f: &dyn Fn(u32) -> u32| std::array::from_fn::<u32, 8, _>(|l| f(l as u32));
     let mut v = [
@@ -113,13 +121,14 @@ pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] 
             }
         }
         for round in 0..2 {
+            // One word at a time across all lanes: each step is one SIMD
+            // multiply-add, where a chain through the four words per lane
+            // is partly left scalar by the compiler.
             let [v0, v1, v2, v3] = &mut v;
-            for (((a, b), c), d) in v0.iter_mut().zip(v1.iter_mut()).zip(v2.iter_mut()).zip(v3) {
-                *a = a.wrapping_add(b.wrapping_mul(*d));
-                *b = b.wrapping_add(c.wrapping_mul(*a));
-                *c = c.wrapping_add(a.wrapping_mul(*b));
-                *d = d.wrapping_add(b.wrapping_mul(*c));
-            }
+            mul_add(v0, v1, v3);
+            mul_add(v1, v2, v0);
+            mul_add(v2, v0, v1);
+            mul_add(v3, v1, v2);
             if round == 0 {
                 for w in &mut v {
                     for a in w.iter_mut() {
@@ -129,6 +138,13 @@ pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] 
             }
         }
     }
+    v
+}
+
+/// [`random4_lanes`] as eight `random4` results, lane by lane.
+#[inline(always)]
+pub(crate) fn random4_x8(key: RngKey, x0: u32, y: u32, i: u32) -> [[u32; 4]; 8] {
+    let v = random4_lanes(key, x0, y, i);
     std::array::from_fn(|l| [v[0][l], v[1][l], v[2][l], v[3][l]])
 }
 

@@ -12,11 +12,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::salt_pepper::random4_x8;
+use super::salt_pepper::random4_lanes;
 use super::{
     Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
 };
 use crate::frame::{Frame, Size};
+use crate::rng::RngKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -134,6 +135,44 @@ fn row_mean(row: &[u32], [lo, hi]: [u32; 2]) -> u32 {
     m[0] | (m[1] << 8) | (m[2] << 16)
 }
 
+avx2_twin!(fill_flat => fill_flat_inner(line: &[u32], fill: u32, gap: &mut [u32]));
+
+#[inline(always)]
+fn fill_flat_inner(line: &[u32], fill: u32, gap: &mut [u32]) {
+    for (o, &p) in gap.iter_mut().zip(line) {
+        *o = (p & 0xff00_0000) | fill;
+    }
+}
+
+/// Up to eight pixels of the gap from column `x`; word k of lane l's
+/// random words in v[k][l], so the fill runs across the lanes too.
+#[inline(always)]
+fn fill_mean_lanes(key: RngKey, x: u32, y: u32, mean: u32, o: &mut [u32], src: &[u32]) {
+    let v = random4_lanes(key, x, y, 0);
+    for (l, (o, &p)) in o.iter_mut().zip(src).enumerate() {
+        let r = [v[0][l], v[1][l], v[2][l], v[3][l]];
+        *o = (p & 0xff00_0000) | mean_fill(mean, r);
+    }
+}
+
+avx2_twin!(fill_mean => fill_mean_inner(key: RngKey, y: u32, lo: u32, mean: u32, line: &[u32], gap: &mut [u32]));
+
+/// The gap of row `y` from column `lo` in mean mode, eight pixels' random
+/// words at a time so that the hash runs in SIMD.
+#[inline(always)]
+fn fill_mean_inner(key: RngKey, y: u32, lo: u32, mean: u32, line: &[u32], gap: &mut [u32]) {
+    let mut gap = gap.chunks_exact_mut(8);
+    let mut line = line.chunks_exact(8);
+    let mut x = lo;
+    for (o, src) in (&mut gap).zip(&mut line) {
+        // Whole chunks as arrays, so the lane loop has a fixed length.
+        let o: &mut [u32; 8] = o.try_into().expect("chunks of eight");
+        fill_mean_lanes(key, x, y, mean, o, src);
+        x += 8;
+    }
+    fill_mean_lanes(key, x, y, mean, gap.into_remainder(), line.remainder());
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Uniforms {
@@ -161,27 +200,17 @@ impl Op for SlcOff {
         let mode = self.fill_mode;
         par_rows(out, |y, row| {
             let line = &src.pixels()[y as usize * width..][..width];
-            row.copy_from_slice(line);
-            let [lo, hi] = spans[y as usize];
-            let gap = &mut row[lo as usize..hi as usize];
+            let [lo, hi] = spans[y as usize].map(|x| x as usize);
+            // The gap is written from the source, so only the rest is copied.
+            row[..lo].copy_from_slice(&line[..lo]);
+            row[hi..].copy_from_slice(&line[hi..]);
+            let (line_gap, gap) = (&line[lo..hi], &mut row[lo..hi]);
             match mode {
-                FillMode::Black | FillMode::White => {
-                    let fill = if mode == FillMode::White {
-                        0xff_ff_ff
-                    } else {
-                        0
-                    };
-                    gap.iter_mut().for_each(|p| *p = (*p & 0xff00_0000) | fill);
-                }
+                FillMode::Black => fill_flat(line_gap, 0, gap),
+                FillMode::White => fill_flat(line_gap, 0xff_ff_ff, gap),
                 FillMode::Mean => {
-                    let mean = row_mean(line, [lo, hi]);
-                    // Eight pixels' random words at a time: the hash runs in SIMD.
-                    for (j, px) in gap.chunks_mut(8).enumerate() {
-                        let r = random4_x8(ctx.key, lo + 8 * j as u32, y, 0);
-                        for (p, r) in px.iter_mut().zip(r) {
-                            *p = (*p & 0xff00_0000) | mean_fill(mean, r);
-                        }
-                    }
+                    let mean = row_mean(line, [lo as u32, hi as u32]);
+                    fill_mean(ctx.key, y, lo as u32, mean, line_gap, gap);
                 }
             }
         });
