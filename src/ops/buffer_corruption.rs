@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::band_swap::permute;
 use super::compression::Rect;
-use super::compression_artifact::{TILE_SIZE_RANGE, check_tile_size_range, draw_tiles};
+use super::compression_artifact::{
+    TILE_SIZE_RANGE, check_tile_size_range, default_tile_size_range, draw_tiles,
+};
 use super::salt_pepper::random4_lanes;
 use super::{
     Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
@@ -43,10 +45,6 @@ pub struct BufferCorruption {
     pub severity: f64,
     #[serde(default = "default_tile_size_range")]
     pub tile_size_range: (f64, f64),
-}
-
-fn default_tile_size_range() -> (f64, f64) {
-    (0.05, 0.2)
 }
 
 const TILE_COUNT: Param = Param {

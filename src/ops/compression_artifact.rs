@@ -24,7 +24,9 @@ pub struct CompressionArtifact {
     pub tile_size_range: (f64, f64),
 }
 
-fn default_tile_size_range() -> (f64, f64) {
+/// The reference's tile sizes, a fraction of the frame's sides: shared by
+/// every tile op.
+pub(crate) fn default_tile_size_range() -> (f64, f64) {
     (0.05, 0.2)
 }
 
