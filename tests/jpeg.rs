@@ -80,7 +80,10 @@ fn codec_round_trip(
     let (space, samp) = if gray {
         (jpeg::J_COLOR_SPACE::JCS_GRAYSCALE, (1, 1))
     } else {
-        (jpeg::J_COLOR_SPACE::JCS_RGB, [(1, 1), (2, 1), (2, 2)][usize::from(subsampling)])
+        (
+            jpeg::J_COLOR_SPACE::JCS_RGB,
+            [(1, 1), (2, 1), (2, 2)][usize::from(subsampling)],
+        )
     };
     // SAFETY: the libjpeg API used as its manual says: structs zeroed then
     // created, every row pointer within `pixels` or `out`, the buffer from
