@@ -1,24 +1,20 @@
 //! Back to 8 bits in a form that vectorizes. [`pack_rgba`] ends in a
 //! float-to-integer cast, which Rust saturates and LLVM then does one lane
-//! at a time; here the same rounding is plain float arithmetic, exact for
-//! every input, and the integer comes from the float's bits.
+//! at a time; here the cast is a `floor` (one instruction where SSE4.1 is
+//! on, as in every `avx2_twin!` body) and the integer comes from the
+//! float's bits. Exactly `pack_rgba`'s result for every input.
 //!
 //! [`pack_rgba`]: crate::frame::pack_rgba
-
-/// 2²³: adding it to a float in 0..2²³ leaves the integer part in the
-/// low mantissa bits, rounded to nearest.
-const MAGIC: f32 = 8_388_608.0;
 
 /// `(c.clamp(0.0, 255.0) + 0.5) as u32`, `pack_rgba`'s rounding, with NaN
 /// going to 0 as the cast sends it.
 #[inline(always)]
 fn level(c: f32) -> u32 {
-    let t = if c.is_nan() { 0.0 } else { c.clamp(0.0, 255.0) } + 0.5;
-    // t rounded to the nearest integer (exact: t < 2²³), then down by one
-    // where that rounded up: floor(t), which is the cast's truncation.
-    let r = (t + MAGIC) - MAGIC;
-    let f = if r > t { r - 1.0 } else { r };
-    (f + MAGIC).to_bits() - MAGIC.to_bits()
+    // 2²³: added to an integer in 0..2²³, it leaves it in the low mantissa bits.
+    const MAGIC: f32 = 8_388_608.0;
+    let t = if c.is_nan() { 0.0 } else { c.clamp(0.0, 255.0) };
+    // Non-negative, so `floor` is the cast's truncation.
+    ((t + 0.5).floor() + MAGIC).to_bits() - MAGIC.to_bits()
 }
 
 /// `pack_rgba([r, g, b, 0.0])`: clamped to 0..=255, rounded half up.

@@ -143,25 +143,28 @@ struct Uniforms {
 /// plus `2·reach_y` more, so taller kernels get taller bands.
 const BAND: usize = 32;
 
-/// Taps added per pass over a row of sums: each sum is loaded and stored
-/// once per group, not once per tap.
-const GROUP: usize = 4;
-
 /// Source row `src` as three f32 planes (R, G, B) of `plane` values each,
 /// padded by `pad` reflected pixels each side; planes, not interleaved
 /// pixels, so that conversion, taps and packing all run along memory.
 #[inline(always)]
 fn fill_row(src: &[u32], pad: usize, plane: usize, dst: &mut [f32]) {
     let w = src.len();
-    for (c, dst) in dst.chunks_exact_mut(plane).enumerate() {
-        let shift = 8 * c;
-        for (o, &p) in dst[pad..pad + w].iter_mut().zip(src) {
-            *o = ((p >> shift) & 0xff) as f32;
-        }
-        for i in (0..pad).chain(pad + w..2 * pad + w) {
-            let x = reflect(i as i32 - pad as i32, w as i32) as usize;
-            dst[i] = ((src[x] >> shift) & 0xff) as f32;
-        }
+    let (r, gb) = dst.split_at_mut(plane);
+    let (g, b) = gb.split_at_mut(plane);
+    let planes = r[pad..pad + w]
+        .iter_mut()
+        .zip(&mut g[pad..pad + w])
+        .zip(&mut b[pad..pad + w]);
+    for (((r, g), b), &p) in planes.zip(src) {
+        *r = (p & 0xff) as f32;
+        *g = ((p >> 8) & 0xff) as f32;
+        *b = ((p >> 16) & 0xff) as f32;
+    }
+    for i in (0..pad).chain(pad + w..2 * pad + w) {
+        let p = src[reflect(i as i32 - pad as i32, w as i32) as usize];
+        r[i] = (p & 0xff) as f32;
+        g[i] = ((p >> 8) & 0xff) as f32;
+        b[i] = ((p >> 16) & 0xff) as f32;
     }
 }
 
@@ -190,12 +193,16 @@ impl Ring {
 }
 
 /// `acc[i] += w[0]·runs[0][i]`, then `+= w[1]·runs[1][i]`, and so on: the
-/// taps' order, `N` of them per pass over `acc`.
+/// taps' order, `N` of them per pass over `acc`, so that each sum is
+/// loaded and stored once per `N` taps. `fresh` starts the sums from 0
+/// instead of from `acc` (the same floats: `0 + x` is `x`).
 #[inline(always)]
-fn add_taps<const N: usize>(acc: &mut [f32], runs: [&[f32]; N], w: [f32; N]) {
-    let runs = runs.map(|r| &r[..acc.len()]);
+fn add_taps<const N: usize>(acc: &mut [f32], rows: &[f32], taps: &[(usize, f32)], fresh: bool) {
+    let n = acc.len();
+    let runs: [&[f32]; N] = std::array::from_fn(|k| &rows[taps[k].0..][..n]);
+    let w: [f32; N] = std::array::from_fn(|k| taps[k].1);
     for (i, a) in acc.iter_mut().enumerate() {
-        let mut s = *a;
+        let mut s = if fresh { 0.0 } else { *a };
         for k in 0..N {
             s += w[k] * runs[k][i];
         }
@@ -203,24 +210,21 @@ fn add_taps<const N: usize>(acc: &mut [f32], runs: [&[f32]; N], w: [f32; N]) {
     }
 }
 
-/// Every tap of `starts` on one plane of sums, [`GROUP`] at a time.
+/// Every tap of `starts` on one plane of sums, in order, eight per pass.
 #[inline(always)]
 fn add_plane(acc: &mut [f32], rows: &[f32], starts: &[(usize, f32)]) {
-    let n = acc.len();
-    let run = |t: &(usize, f32)| &rows[t.0..t.0 + n];
-    let mut groups = starts.chunks_exact(GROUP);
-    for g in groups.by_ref() {
-        add_taps::<GROUP>(
-            acc,
-            std::array::from_fn(|k| run(&g[k])),
-            std::array::from_fn(|k| g[k].1),
-        );
-    }
-    match groups.remainder() {
-        [a] => add_taps(acc, [run(a)], [a.1]),
-        [a, b] => add_taps(acc, [run(a), run(b)], [a.1, b.1]),
-        [a, b, c] => add_taps(acc, [run(a), run(b), run(c)], [a.1, b.1, c.1]),
-        _ => {}
+    for (g, taps) in starts.chunks(8).enumerate() {
+        let fresh = g == 0;
+        match taps.len() {
+            8 => add_taps::<8>(acc, rows, taps, fresh),
+            7 => add_taps::<7>(acc, rows, taps, fresh),
+            6 => add_taps::<6>(acc, rows, taps, fresh),
+            5 => add_taps::<5>(acc, rows, taps, fresh),
+            4 => add_taps::<4>(acc, rows, taps, fresh),
+            3 => add_taps::<3>(acc, rows, taps, fresh),
+            2 => add_taps::<2>(acc, rows, taps, fresh),
+            _ => add_taps::<1>(acc, rows, taps, fresh),
+        }
     }
 }
 
@@ -269,7 +273,6 @@ fn blur_band_inner(
             let x = (rx as isize + t.dx as isize) as usize;
             (slot(y + t.dy as isize) * stride + x, t.w)
         }));
-        ring.acc.fill(0.0);
         for (c, acc) in ring.acc.chunks_exact_mut(width).enumerate() {
             add_plane(acc, &ring.rows[c * plane..], &ring.starts);
         }
