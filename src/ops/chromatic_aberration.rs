@@ -55,14 +55,46 @@ impl ChromaticAberration {
     }
 }
 
-/// Channel `mask` of the pixel at (x, y), 0 outside the frame.
+/// `row[x] |= line[x - shift] & mask` wherever `x - shift` is in the row:
+/// a channel moved by whole pixels, as one run along memory.
 #[inline(always)]
-fn channel_at(src: &Frame, x: i32, y: i32, mask: u32) -> u32 {
-    let (w, h) = (src.width() as i32, src.height() as i32);
-    if (0..w).contains(&x) && (0..h).contains(&y) {
-        src.get(x as u32, y as u32) & mask
+fn or_shifted(row: &mut [u32], line: &[u32], shift: i32, mask: u32) {
+    let w = row.len();
+    let s = shift.unsigned_abs() as usize;
+    if s >= w {
+        return;
+    }
+    let (dst, src) = if shift >= 0 {
+        (&mut row[s..], &line[..w - s])
     } else {
-        0
+        (&mut row[..w - s], &line[s..])
+    };
+    for (o, &p) in dst.iter_mut().zip(src) {
+        *o |= p & mask;
+    }
+}
+
+avx2_twin!(fringe_row => fringe_row_inner(
+    src: &Frame,
+    y: i32,
+    shifts: (i32, i32),
+    row: &mut [u32],
+));
+
+/// Output row `y`: green and alpha from row `y`, red from row `y - sy`
+/// moved right by `sx`, blue from row `y + sy` moved left; 0 where uncovered.
+#[inline(always)]
+fn fringe_row_inner(src: &Frame, y: i32, shifts: (i32, i32), row: &mut [u32]) {
+    let ((sx, sy), w, h) = (shifts, row.len(), src.height() as i32);
+    let line = |y: i32| &src.pixels()[y as usize * w..][..w];
+    for (o, &p) in row.iter_mut().zip(line(y)) {
+        *o = p & 0xff00_ff00;
+    }
+    if (0..h).contains(&(y - sy)) {
+        or_shifted(row, line(y - sy), sx, 0xff);
+    }
+    if (0..h).contains(&(y + sy)) {
+        or_shifted(row, line(y + sy), -sx, 0xff_0000);
     }
 }
 
@@ -90,18 +122,8 @@ impl Op for ChromaticAberration {
             out.pixels_mut().copy_from_slice(src.pixels());
             return;
         }
-        let (sx, sy) = self.shifts();
-        let width = src.width() as usize;
-        par_rows(out, |y, row| {
-            let y = y as i32;
-            let line = &src.pixels()[y as usize * width..][..width];
-            for (x, (o, &p)) in row.iter_mut().zip(line).enumerate() {
-                let x = x as i32;
-                let r = channel_at(src, x - sx, y - sy, 0xff);
-                let b = channel_at(src, x + sx, y + sy, 0xff_0000);
-                *o = (p & 0xff00_ff00) | r | b;
-            }
-        });
+        let shifts = self.shifts();
+        par_rows(out, |y, row| fringe_row(src, y as i32, shifts, row));
     }
 
     fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
@@ -204,5 +226,21 @@ mod tests {
             shift_y: -1,
         };
         assert_eq!(run(&op, &src), src);
+    }
+
+    #[test]
+    fn avx2_and_plain_paths_agree() {
+        let mut src = Frame::new(Size::new(37, 9));
+        for (i, p) in src.pixels_mut().iter_mut().enumerate() {
+            *p = (i as u32).wrapping_mul(2_654_435_761);
+        }
+        for shifts in [(3, -2), (-5, 4), (40, 0)] {
+            for y in 0..9 {
+                let (mut a, mut b) = (vec![0u32; 37], vec![0u32; 37]);
+                fringe_row(&src, y, shifts, &mut a);
+                fringe_row_inner(&src, y, shifts, &mut b);
+                assert_eq!(a, b, "{shifts:?} row {y}");
+            }
+        }
     }
 }

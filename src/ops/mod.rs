@@ -47,6 +47,8 @@ pub mod noise;
 pub mod blur_circular;
 pub mod motion_blur;
 
+pub mod levels;
+
 use std::fmt;
 
 use rayon::prelude::*;

@@ -11,11 +11,11 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::levels::pack_rgb;
 use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, add_scaled,
-    reflect,
+    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, reflect,
 };
-use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
+use crate::frame::{Frame, Size};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,66 +139,150 @@ struct Uniforms {
     pad: [u32; 3],
 }
 
-/// The frame's colour as f32, each row padded by `pad` reflected pixels on
-/// both sides, so that every tap reads a plain slice.
-struct Padded {
-    rgb: Vec<f32>,
-    width: usize,
-    height: usize,
-    pad: usize,
+/// Output rows per parallel task, at least: each task converts its rows
+/// plus `2·reach_y` more, so taller kernels get taller bands.
+const BAND: usize = 32;
+
+/// Source row `src` as three f32 planes (R, G, B) of `plane` values each,
+/// padded by `pad` reflected pixels each side; planes, not interleaved
+/// pixels, so that conversion, taps and packing all run along memory.
+#[inline(always)]
+fn fill_row(src: &[u32], pad: usize, plane: usize, dst: &mut [f32]) {
+    let w = src.len();
+    let (r, gb) = dst.split_at_mut(plane);
+    let (g, b) = gb.split_at_mut(plane);
+    let planes = r[pad..pad + w]
+        .iter_mut()
+        .zip(&mut g[pad..pad + w])
+        .zip(&mut b[pad..pad + w]);
+    for (((r, g), b), &p) in planes.zip(src) {
+        *r = (p & 0xff) as f32;
+        *g = ((p >> 8) & 0xff) as f32;
+        *b = ((p >> 16) & 0xff) as f32;
+    }
+    for i in (0..pad).chain(pad + w..2 * pad + w) {
+        let p = src[reflect(i as i32 - pad as i32, w as i32) as usize];
+        r[i] = (p & 0xff) as f32;
+        g[i] = ((p >> 8) & 0xff) as f32;
+        b[i] = ((p >> 16) & 0xff) as f32;
+    }
 }
 
-impl Padded {
-    fn new(src: &Frame, pad: usize) -> Self {
-        let (w, height) = (src.width() as usize, src.height() as usize);
-        let width = w + 2 * pad;
-        let mut rgb = vec![0f32; width * height * 3];
-        rgb.par_chunks_mut(width * 3)
-            .zip(src.pixels().par_chunks(w))
-            .for_each(|(line, row)| {
-                for (i, o) in line.chunks_exact_mut(3).enumerate() {
-                    let x = reflect(i as i32 - pad as i32, w as i32) as usize;
-                    o.copy_from_slice(&unpack_rgba(row[x])[..3]);
-                }
-            });
+/// The source rows a band of output rows reads, as padded planar rows
+/// ([`fill_row`]): a ring of `2·reach_y + 1`, one row converted per output row.
+struct Ring {
+    rows: Vec<f32>,
+    /// f32s per plane: the padded width.
+    plane: usize,
+    /// Where each tap of the current output row starts reading, and its weight.
+    starts: Vec<(usize, f32)>,
+    /// The output row's sums, one plane per channel.
+    acc: Vec<f32>,
+}
+
+impl Ring {
+    fn new(width: usize, (rx, ry): (usize, usize), taps: usize) -> Self {
+        let plane = width + 2 * rx;
         Self {
-            rgb,
-            width,
-            height,
-            pad,
+            rows: vec![0.0; 3 * plane * (2 * ry + 1)],
+            plane,
+            starts: Vec::with_capacity(taps),
+            acc: vec![0.0; 3 * width],
         }
     }
 }
 
-avx2_twin!(blur_row => blur_row_inner(
-    src: &Padded,
-    y: usize,
+/// `acc[i] += w[0]·runs[0][i]`, then `+= w[1]·runs[1][i]`, and so on: the
+/// taps' order, `N` of them per pass over `acc`, so that each sum is
+/// loaded and stored once per `N` taps. `fresh` starts the sums from 0
+/// instead of from `acc` (the same floats: `0 + x` is `x`).
+#[inline(always)]
+fn add_taps<const N: usize>(acc: &mut [f32], rows: &[f32], taps: &[(usize, f32)], fresh: bool) {
+    let n = acc.len();
+    let runs: [&[f32]; N] = std::array::from_fn(|k| &rows[taps[k].0..][..n]);
+    let w: [f32; N] = std::array::from_fn(|k| taps[k].1);
+    for (i, a) in acc.iter_mut().enumerate() {
+        let mut s = if fresh { 0.0 } else { *a };
+        for k in 0..N {
+            s += w[k] * runs[k][i];
+        }
+        *a = s;
+    }
+}
+
+/// Every tap of `starts` on one plane of sums, in order, eight per pass.
+#[inline(always)]
+fn add_plane(acc: &mut [f32], rows: &[f32], starts: &[(usize, f32)]) {
+    for (g, taps) in starts.chunks(8).enumerate() {
+        let fresh = g == 0;
+        match taps.len() {
+            8 => add_taps::<8>(acc, rows, taps, fresh),
+            7 => add_taps::<7>(acc, rows, taps, fresh),
+            6 => add_taps::<6>(acc, rows, taps, fresh),
+            5 => add_taps::<5>(acc, rows, taps, fresh),
+            4 => add_taps::<4>(acc, rows, taps, fresh),
+            3 => add_taps::<3>(acc, rows, taps, fresh),
+            2 => add_taps::<2>(acc, rows, taps, fresh),
+            _ => add_taps::<1>(acc, rows, taps, fresh),
+        }
+    }
+}
+
+avx2_twin!(blur_band => blur_band_inner(
+    src: &Frame,
     taps: &[Tap],
-    acc: &mut [f32],
-    alpha: &[u32],
-    row: &mut [u32],
+    reach: (usize, usize),
+    y0: usize,
+    ring: &mut Ring,
+    band: &mut [u32],
 ));
 
-/// Output row `y`: for each tap, its whole shifted source row times its
-/// weight, added along memory.
+/// Output rows `y0..` of `band`: for each row and channel, the taps in
+/// order, each adding `w ·` its shifted source run to the row's sums: the
+/// same sums in the same order as the shader's per-pixel loop.
 #[inline(always)]
-fn blur_row_inner(
-    src: &Padded,
-    y: usize,
+fn blur_band_inner(
+    src: &Frame,
     taps: &[Tap],
-    acc: &mut [f32],
-    alpha: &[u32],
-    row: &mut [u32],
+    (rx, ry): (usize, usize),
+    y0: usize,
+    ring: &mut Ring,
+    band: &mut [u32],
 ) {
-    let width = row.len();
-    acc.fill(0.0);
-    for t in taps {
-        let sy = reflect(y as i32 + t.dy, src.height as i32) as usize;
-        let start = (sy * src.width + (src.pad as i32 + t.dx) as usize) * 3;
-        add_scaled(acc, &src.rgb[start..][..3 * width], t.w);
+    let (width, height) = (src.width() as usize, src.height() as usize);
+    let slots = 2 * ry + 1;
+    let plane = ring.plane;
+    let stride = 3 * plane;
+    // Ring slot of virtual source row `v` (unreflected), v ≥ y0 - ry.
+    let slot = |v: isize| (v + ry as isize - y0 as isize) as usize % slots;
+    let source = |v: isize| {
+        let sy = reflect(v as i32, height as i32) as usize;
+        &src.pixels()[sy * width..][..width]
+    };
+    for v in y0 as isize - ry as isize..(y0 + ry) as isize {
+        let dst = &mut ring.rows[slot(v) * stride..][..stride];
+        fill_row(source(v), rx, plane, dst);
     }
-    for ((o, a), &p) in row.iter_mut().zip(acc.chunks_exact(3)).zip(alpha) {
-        *o = pack_rgba([a[0], a[1], a[2], (p >> 24) as f32]);
+    for (i, row) in band.chunks_exact_mut(width).enumerate() {
+        let y = (y0 + i) as isize;
+        let v = y + ry as isize;
+        let dst = &mut ring.rows[slot(v) * stride..][..stride];
+        fill_row(source(v), rx, plane, dst);
+        ring.starts.clear();
+        ring.starts.extend(taps.iter().map(|t| {
+            let x = (rx as isize + t.dx as isize) as usize;
+            (slot(y + t.dy as isize) * stride + x, t.w)
+        }));
+        for (c, acc) in ring.acc.chunks_exact_mut(width).enumerate() {
+            add_plane(acc, &ring.rows[c * plane..], &ring.starts);
+        }
+        let alpha = &src.pixels()[y as usize * width..][..width];
+        let (r, gb) = ring.acc.split_at(width);
+        let (g, b) = gb.split_at(width);
+        let rgb = r.iter().zip(g).zip(b);
+        for ((o, &p), ((&r, &g), &b)) in row.iter_mut().zip(alpha).zip(rgb) {
+            *o = pack_rgb(r, g, b) | (p & 0xff00_0000);
+        }
     }
 }
 
@@ -215,14 +299,15 @@ impl Op for MotionBlur {
         let taps = taps(self.kernel_size, self.angle);
         let src = inputs[0];
         let width = src.width() as usize;
-        let padded = Padded::new(src, reach(&taps).0 as usize);
-        let acc = || vec![0f32; width * 3];
+        let (rx, ry) = reach(&taps);
+        let reach = (rx as usize, ry as usize);
+        let rows = BAND.max(4 * reach.1);
+        let ring = || Ring::new(width, reach, taps.len());
         out.pixels_mut()
-            .par_chunks_mut(width)
-            .zip(src.pixels().par_chunks(width))
+            .par_chunks_mut((width * rows).max(1))
             .enumerate()
-            .for_each_init(acc, |acc, (y, (row, alpha))| {
-                blur_row(&padded, y, &taps, acc, alpha, row)
+            .for_each_init(ring, |ring, (b, band)| {
+                blur_band(src, &taps, reach, b * rows, ring, band)
             });
     }
 
@@ -257,6 +342,7 @@ impl Op for MotionBlur {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::{pack_rgba, unpack_rgba};
 
     /// (dx, dy) of every tap, each weight checked against `w`.
     fn offsets(taps: &[Tap], w: f32) -> Vec<(i32, i32)> {
@@ -348,20 +434,91 @@ mod tests {
         assert_eq!(red(&d, 5, 5), 0);
     }
 
-    #[test]
-    fn avx2_and_plain_paths_agree() {
-        let taps = taps(9, 33.0);
-        let w = 37;
-        let mut src = Frame::new(Size::new(w as u32, 5));
+    /// A frame of scrambled pixels, alpha included.
+    fn scrambled(w: u32, h: u32) -> Frame {
+        let mut src = Frame::new(Size::new(w, h));
         for (i, p) in src.pixels_mut().iter_mut().enumerate() {
             *p = (i as u32).wrapping_mul(2_654_435_761);
         }
-        let padded = Padded::new(&src, reach(&taps).0 as usize);
-        let alpha = &src.pixels()[..w];
-        let (mut a, mut b) = (vec![0u32; w], vec![0u32; w]);
-        let mut acc = vec![0f32; 3 * w];
-        blur_row(&padded, 2, &taps, &mut acc, alpha, &mut a);
-        blur_row_inner(&padded, 2, &taps, &mut acc, alpha, &mut b);
+        src
+    }
+
+    /// The definition, one pixel at a time: every tap in order, edges
+    /// reflected per read (the shader's loop).
+    fn direct(src: &Frame, taps: &[Tap]) -> Frame {
+        let (w, h) = (src.width() as i32, src.height() as i32);
+        let mut out = Frame::new(src.size());
+        for y in 0..h {
+            for x in 0..w {
+                let mut acc = [0f32; 3];
+                for t in taps {
+                    let sx = reflect(x + t.dx, w) as u32;
+                    let sy = reflect(y + t.dy, h) as u32;
+                    let c = unpack_rgba(src.get(sx, sy));
+                    for (a, c) in acc.iter_mut().zip(c) {
+                        *a += t.w * c;
+                    }
+                }
+                let p = src.get(x as u32, y as u32);
+                out.pixels_mut()[(y * w + x) as usize] =
+                    pack_rgba([acc[0], acc[1], acc[2], (p >> 24) as f32]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn bands_and_strips_give_the_per_pixel_sums_exactly() {
+        // Widths off the strip size, heights over several bands and under
+        // the kernel's reach, kernels reaching past the frame.
+        let ctx = FrameCtx {
+            key: Default::default(),
+        };
+        for (w, h, k, angle) in [
+            (37, 75, 9, 33.0),
+            (16, 3, 7, 0.0),
+            (5, 70, 31, 100.0),
+            (4, 4, 100, 33.0),
+            (53, 41, 15, 270.0),
+        ] {
+            let src = scrambled(w, h);
+            let mut out = Frame::new(src.size());
+            MotionBlur {
+                kernel_size: k,
+                angle,
+            }
+            .run_cpu(&ctx, &[&src], &mut out);
+            assert_eq!(
+                out,
+                direct(&src, &taps(k, angle)),
+                "{w}x{h} k {k} at {angle}"
+            );
+        }
+    }
+
+    #[test]
+    fn avx2_and_plain_paths_agree() {
+        let taps = taps(9, 33.0);
+        let src = scrambled(37, 5);
+        let (rx, ry) = reach(&taps);
+        let reach = (rx as usize, ry as usize);
+        let (mut a, mut b) = (vec![0u32; 37 * 5], vec![0u32; 37 * 5]);
+        blur_band(
+            &src,
+            &taps,
+            reach,
+            0,
+            &mut Ring::new(37, reach, taps.len()),
+            &mut a,
+        );
+        blur_band_inner(
+            &src,
+            &taps,
+            reach,
+            0,
+            &mut Ring::new(37, reach, taps.len()),
+            &mut b,
+        );
         assert_eq!(a, b);
     }
 }

@@ -8,10 +8,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::gray_frame::{FLAG_BYTES, gray_passes, is_gray};
+use super::levels::pack_rgb;
 use super::{
     Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
 };
-use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
+use crate::frame::{Frame, Size, unpack_rgba};
 use crate::rng::{RngKey, gaussian_pair, unit_f32};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,17 +83,18 @@ fn pixel_noise(key: RngKey, x: u32, y: u32) -> [f32; 3] {
 }
 
 /// `c + scale·n` on the colour channels, with channel 0's draw on all three
-/// for a gray frame.
+/// for a gray frame; alpha kept.
 #[inline(always)]
 fn add_noise(p: u32, n: [f32; 3], scale: f32, gray: bool) -> u32 {
     let n = if gray { [n[0]; 3] } else { n };
+    add_offsets(p, n.map(|n| scale * n))
+}
+
+/// `c + offset` on the colour channels, alpha kept.
+#[inline(always)]
+fn add_offsets(p: u32, o: [f32; 3]) -> u32 {
     let c = unpack_rgba(p);
-    pack_rgba([
-        c[0] + scale * n[0],
-        c[1] + scale * n[1],
-        c[2] + scale * n[2],
-        c[3],
-    ])
+    pack_rgb(c[0] + o[0], c[1] + o[1], c[2] + o[2]) | (p & 0xff00_0000)
 }
 
 avx2_twin!(gaussian_row => gaussian_row_inner(
@@ -109,6 +111,26 @@ avx2_twin!(gaussian_row => gaussian_row_inner(
 fn gaussian_row_inner(key: RngKey, y: u32, line: &[u32], scale: f32, gray: bool, row: &mut [u32]) {
     for (x, (o, &p)) in row.iter_mut().zip(line).enumerate() {
         *o = add_noise(p, pixel_noise(key, x as u32, y), scale, gray);
+    }
+}
+
+avx2_twin!(offset_row => offset_row_inner(line: &[u32], o: [f32; 3], row: &mut [u32]));
+
+/// One row of row noise: the same offsets all along.
+#[inline(always)]
+fn offset_row_inner(line: &[u32], o: [f32; 3], row: &mut [u32]) {
+    for (q, &p) in row.iter_mut().zip(line) {
+        *q = add_offsets(p, o);
+    }
+}
+
+avx2_twin!(column_row => column_row_inner(line: &[u32], columns: &[[f32; 3]], row: &mut [u32]));
+
+/// One row of column noise: each column's offsets.
+#[inline(always)]
+fn column_row_inner(line: &[u32], columns: &[[f32; 3]], row: &mut [u32]) {
+    for ((q, &p), &o) in row.iter_mut().zip(line).zip(columns) {
+        *q = add_offsets(p, o);
     }
 }
 
@@ -143,9 +165,14 @@ impl Op for Noise {
         let gray = is_gray(src);
         let (key, scale, mode) = (ctx.key, self.scale(), self.mode);
         let width = src.width() as usize;
+        // Offsets in levels, `scale·n` as the shader computes them per pixel.
+        let offsets = |n: [f32; 3]| {
+            let n = if gray { [n[0]; 3] } else { n };
+            n.map(|n| scale * n)
+        };
         let columns: Vec<[f32; 3]> = match mode {
             Mode::Column => (0..width as u32)
-                .map(|x| line_noise(key, x, 0, DRAW_COLUMN))
+                .map(|x| offsets(line_noise(key, x, 0, DRAW_COLUMN)))
                 .collect(),
             _ => vec![],
         };
@@ -153,17 +180,8 @@ impl Op for Noise {
             let line = &src.pixels()[y as usize * width..][..width];
             match mode {
                 Mode::Gaussian => gaussian_row(key, y, line, scale, gray, row),
-                Mode::Row => {
-                    let n = line_noise(key, 0, y, DRAW_ROW);
-                    for (o, &p) in row.iter_mut().zip(line) {
-                        *o = add_noise(p, n, scale, gray);
-                    }
-                }
-                Mode::Column => {
-                    for ((o, &p), &n) in row.iter_mut().zip(line).zip(&columns) {
-                        *o = add_noise(p, n, scale, gray);
-                    }
-                }
+                Mode::Row => offset_row(line, offsets(line_noise(key, 0, y, DRAW_ROW)), row),
+                Mode::Column => column_row(line, &columns, row),
             }
         });
     }
@@ -274,6 +292,14 @@ mod tests {
         let (mut a, mut b) = (vec![0u32; 61], vec![0u32; 61]);
         gaussian_row(key, 7, &line, 30.0, false, &mut a);
         gaussian_row_inner(key, 7, &line, 30.0, false, &mut b);
+        assert_eq!(a, b);
+        let o = [-20.3, 0.5, 7.25];
+        offset_row(&line, o, &mut a);
+        offset_row_inner(&line, o, &mut b);
+        assert_eq!(a, b);
+        let columns: Vec<[f32; 3]> = (0..61).map(|i| [i as f32 - 30.5, 3.5, -1.5]).collect();
+        column_row(&line, &columns, &mut a);
+        column_row_inner(&line, &columns, &mut b);
         assert_eq!(a, b);
     }
 
