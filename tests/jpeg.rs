@@ -13,34 +13,15 @@
 mod common;
 
 use std::ffi::{c_int, c_ulong, c_void};
-use std::path::Path;
 
 use common::gpu_engine;
 use mozjpeg_sys as jpeg;
-use stillgraph::io::{decode_file, to_frame};
 use stillgraph::{Engine, Frame, Size};
 
 /// Crops of every photo in assets/, at sizes that are not multiples of 8
 /// or 16, so partial blocks and MCUs and odd chroma sizes are covered.
 fn photos() -> Vec<(String, Frame)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".png") || n.ends_with(".jpg"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 4, "photos in assets/: {names:?}");
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let image = decode_file(&dir.join(&name)).unwrap();
-            let (w, h) = (203 - 10 * i as u32, 157 + 7 * i as u32);
-            let crop = image.crop_imm(image.width() / 3, image.height() / 4, w, h);
-            (name, to_frame(&crop).0)
-        })
-        .collect()
+    common::photo_crops(|i| (203 - 10 * i, 157 + 7 * i))
 }
 
 /// Interleaved RGB bytes of a frame (alpha dropped: the codec has none).

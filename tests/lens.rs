@@ -4,10 +4,7 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{assert_close, gpu_engine, max_diff, plan, test_frame};
-use stillgraph::io::{decode_file, to_frame};
 use stillgraph::{Engine, Frame, Size};
 
 /// (op as written in a pipeline, max difference allowed, changes the input)
@@ -42,24 +39,7 @@ const CASES: &[(&str, u8, bool)] = &[
 
 /// Crops of every photo in assets/, at odd sizes.
 fn photos() -> Vec<(String, Frame)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".png") || n.ends_with(".jpg"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 4, "photos in assets/: {names:?}");
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let image = decode_file(&dir.join(&name)).unwrap();
-            let (w, h) = (131 + 6 * i as u32, 89 + 5 * i as u32);
-            let crop = image.crop_imm(image.width() / 3, image.height() / 4, w, h);
-            (name, to_frame(&crop).0)
-        })
-        .collect()
+    common::photo_crops(|i| (131 + 6 * i, 89 + 5 * i))
 }
 
 fn one_step(op: &str) -> stillgraph::Plan {

@@ -6,10 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::gray_frame::{FLAG_BYTES, gray_passes, is_gray};
-use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
-};
+use super::gray_frame::{gray_guarded, is_gray};
+use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
 use crate::frame::{Frame, Size};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,22 +132,7 @@ impl Op for ChromaticAberration {
             shift_x,
             shift_y,
         };
-        let mut passes = gray_passes(inputs[0], 0);
-        passes.push(GpuPass::per_pixel(
-            "chromatic_aberration",
-            "main",
-            out,
-            vec![
-                (0, Binding::uniform(&u)),
-                (1, Binding::Input(0)),
-                (2, Binding::Output),
-                (3, Binding::Scratch(0)),
-            ],
-        ));
-        GpuWork {
-            scratch: vec![FLAG_BYTES],
-            passes,
-        }
+        gray_guarded("chromatic_aberration", inputs[0], out, Binding::uniform(&u))
     }
 }
 

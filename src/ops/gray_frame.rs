@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::{Binding, GpuPass};
+use super::{Binding, GpuPass, GpuWork};
 use crate::frame::{Frame, Size};
 
 #[inline(always)]
@@ -57,6 +57,28 @@ pub fn gray_passes(size: Size, scratch: usize) -> Vec<GpuPass> {
             ],
         ),
     ]
+}
+
+/// The GPU work of an op that keeps gray frames gray: the check above, then
+/// the entry point `main` of `shader` over `out`, which reads uniforms at
+/// binding 0, the input at 1, writes the output at 2 and reads the flag at 3.
+pub fn gray_guarded(shader: &'static str, input: Size, out: Size, uniforms: Binding) -> GpuWork {
+    let mut passes = gray_passes(input, 0);
+    passes.push(GpuPass::per_pixel(
+        shader,
+        "main",
+        out,
+        vec![
+            (0, uniforms),
+            (1, Binding::Input(0)),
+            (2, Binding::Output),
+            (3, Binding::Scratch(0)),
+        ],
+    ));
+    GpuWork {
+        scratch: vec![FLAG_BYTES],
+        passes,
+    }
 }
 
 #[cfg(test)]

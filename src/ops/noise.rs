@@ -7,11 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::gray_frame::{FLAG_BYTES, gray_passes, is_gray};
+use super::gray_frame::{gray_guarded, is_gray};
 use super::levels::pack_rgb;
-use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
-};
+use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
 use crate::frame::{Frame, Size, unpack_rgba};
 use crate::rng::{RngKey, gaussian_pair, unit_f32};
 
@@ -194,22 +192,7 @@ impl Op for Noise {
             scale: self.scale(),
             key: ctx.key.0,
         };
-        let mut passes = gray_passes(inputs[0], 0);
-        passes.push(GpuPass::per_pixel(
-            "noise",
-            "main",
-            out,
-            vec![
-                (0, Binding::uniform(&u)),
-                (1, Binding::Input(0)),
-                (2, Binding::Output),
-                (3, Binding::Scratch(0)),
-            ],
-        ));
-        GpuWork {
-            scratch: vec![FLAG_BYTES],
-            passes,
-        }
+        gray_guarded("noise", inputs[0], out, Binding::uniform(&u))
     }
 }
 

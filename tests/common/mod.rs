@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::path::Path;
+
+use stillgraph::io::{decode_file, to_frame};
 use stillgraph::{Backend, Engine, Frame, Keep, Pipeline, Plan, Size, compile};
 
 /// A GPU engine, or `None` with a loud message when there is no adapter.
@@ -80,4 +83,27 @@ pub fn assert_close(what: &str, a: &Frame, b: &Frame, tol: u8) {
         p.to_le_bytes(),
         q.to_le_bytes()
     );
+}
+
+/// A crop of every photo in assets/ (sorted by name), the `i`-th of the
+/// size `size(i)` gives, from a third of the way across and a quarter down.
+pub fn photo_crops(size: impl Fn(u32) -> (u32, u32)) -> Vec<(String, Frame)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".png") || n.ends_with(".jpg"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "photos in assets/: {names:?}");
+    names
+        .into_iter()
+        .zip(0..)
+        .map(|(name, i)| {
+            let image = decode_file(&dir.join(&name)).unwrap();
+            let (w, h) = size(i);
+            let crop = image.crop_imm(image.width() / 3, image.height() / 4, w, h);
+            (name, to_frame(&crop).0)
+        })
+        .collect()
 }
