@@ -47,8 +47,6 @@ pub mod noise;
 pub mod blur_circular;
 pub mod motion_blur;
 
-pub mod levels;
-
 use std::fmt;
 
 use rayon::prelude::*;

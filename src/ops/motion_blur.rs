@@ -11,11 +11,10 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::levels::pack_rgb;
 use super::{
     Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, reflect,
 };
-use crate::frame::{Frame, Size};
+use crate::frame::{Frame, Size, pack_rgb};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

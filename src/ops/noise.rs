@@ -8,9 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::gray_frame::{gray_guarded, is_gray};
-use super::levels::pack_rgb;
 use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
-use crate::frame::{Frame, Size, unpack_rgba};
+use crate::frame::{Frame, Size, pack_rgb, unpack_rgba};
 use crate::rng::{RngKey, gaussian_pair, unit_f32};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
