@@ -160,11 +160,18 @@ impl Pipeline {
         let mut pipeline: Pipeline =
             options
                 .from_str(text)
-                .map_err(|e: ron::error::SpannedError| PipelineError::Syntax {
-                    origin: origin.to_string(),
-                    line: e.span.start.line,
-                    col: e.span.start.col,
-                    message: e.code.to_string(),
+                .map_err(|e: ron::error::SpannedError| {
+                    let (line, col) = (e.span.start.line, e.span.start.col);
+                    let message = match step_before(text, line, col) {
+                        Some(step) => format!("step \"{step}\": {}", e.code),
+                        None => e.code.to_string(),
+                    };
+                    PipelineError::Syntax {
+                        origin: origin.to_string(),
+                        line,
+                        col,
+                        message,
+                    }
                 })?;
         pipeline.origin = origin.to_string();
         pipeline.validate()?;
@@ -229,6 +236,29 @@ impl Pipeline {
     }
 }
 
+/// The name of the step a syntax error at `line:col` (1-based) falls in: the
+/// last `name: "..."` before it, so that a wrong type or an unknown field
+/// deep in a long file names its step as well as its place.
+fn step_before(text: &str, line: usize, col: usize) -> Option<String> {
+    let offset: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>()
+        + text
+            .lines()
+            .nth(line.saturating_sub(1))?
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(0, |(i, _)| i);
+    let before = text.get(..offset)?;
+    let at = before.rfind("name:")?;
+    let rest = before[at + "name:".len()..]
+        .trim_start()
+        .strip_prefix('"')?;
+    rest.find('"').map(|end| rest[..end].to_string())
+}
+
 /// Finalizer of SplitMix64: spreads a seed and a step index over all bits.
 fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -279,6 +309,19 @@ mod tests {
         };
         assert_eq!((*line, *col), (3, 16), "{e}");
         assert!(e.to_string().starts_with("test.ron:3:16: "), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_step_as_well_as_its_place() {
+        let text = "(steps: [\n  (name: \"warm\", op: saturation(mode: fixed, value: 0.2)),\n  (name: \"soft\", op: blur_gaussian(sigma: true)),\n])";
+        let e = parse(text).unwrap_err().to_string();
+        assert!(e.starts_with("test.ron:3:"), "{e}");
+        assert!(e.contains("step \"soft\": "), "{e}");
+        // Before any step there is none to name.
+        let e = parse("Pipeline(seed: -1, steps: [])")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("step \""), "{e}");
     }
 
     #[test]
