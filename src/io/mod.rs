@@ -48,6 +48,14 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Png,
+        Format::Jpeg,
+        Format::Webp,
+        Format::Bmp,
+        Format::Tiff,
+    ];
+
     pub fn extension(self) -> &'static str {
         match self {
             Format::Png => "png",
@@ -528,10 +536,17 @@ pub fn remove_stale_temporaries(dir: &Path) {
         else {
             continue;
         };
-        let Some((_, pid)) = stem.rsplit_once('.') else {
+        let Some((target, pid)) = stem.rsplit_once('.') else {
             continue;
         };
-        if pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
+        // Only temporaries of files we write: `.NAME.EXT.PID.tmp` with the
+        // ending of an output format or of `stillgraph import`'s RON, not
+        // another program's `.x.123.tmp`.
+        let ours = Path::new(target)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e == "ron" || Format::ALL.iter().any(|f| f.extension() == e));
+        if ours && pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -705,12 +720,13 @@ mod tests {
             .path()
             .join(format!(".b.png.{}.tmp", std::process::id()));
         let other = dir.path().join(".notes.tmp");
+        let foreign = dir.path().join(".draft.txt.99999999.tmp");
         let image = dir.path().join("c.png");
-        for f in [&stale, &alive, &other, &image] {
+        for f in [&stale, &alive, &other, &foreign, &image] {
             fs::write(f, b"x").unwrap();
         }
         remove_stale_temporaries(dir.path());
         assert!(!stale.exists());
-        assert!(alive.exists() && other.exists() && image.exists());
+        assert!(alive.exists() && other.exists() && foreign.exists() && image.exists());
     }
 }
