@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::compression_artifact::{
     TILE_SIZE_RANGE, check_tile_size_range, default_tile_size_range, draw_tiles,
 };
-use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
-};
+use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
 use crate::frame::{Frame, Size};
 
 /// Which old band each new band takes, named by the new R, G, B: `grb`
@@ -133,20 +131,16 @@ impl Op for BandSwap {
             tile_count: tiles.len() as u32,
             sources: r | (g << 8) | (b << 16),
         };
-        GpuWork {
-            scratch: vec![],
-            passes: vec![GpuPass::per_pixel(
-                "band_swap",
-                "main",
-                out,
-                vec![
-                    (0, Binding::uniform(&u)),
-                    (1, Binding::data(&tile_words(&tiles))),
-                    (2, Binding::Input(0)),
-                    (3, Binding::Output),
-                ],
-            )],
-        }
+        GpuWork::per_pixel(
+            "band_swap",
+            out,
+            vec![
+                (0, Binding::uniform(&u)),
+                (1, Binding::data(&tile_words(&tiles))),
+                (2, Binding::Input(0)),
+                (3, Binding::Output),
+            ],
+        )
     }
 }
 

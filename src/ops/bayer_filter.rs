@@ -11,9 +11,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, reflect,
-};
+use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, reflect};
 use crate::frame::{Frame, Size};
 
 /// Colours of the 2x2 cell, read left to right, top to bottom.
@@ -284,19 +282,15 @@ impl Op for BayerFilter {
             pattern: self.pattern.packed(),
             pad: 0,
         };
-        GpuWork {
-            scratch: vec![],
-            passes: vec![GpuPass::per_pixel(
-                "bayer_filter",
-                "main",
-                out,
-                vec![
-                    (0, Binding::uniform(&u)),
-                    (1, Binding::Input(0)),
-                    (2, Binding::Output),
-                ],
-            )],
-        }
+        GpuWork::per_pixel(
+            "bayer_filter",
+            out,
+            vec![
+                (0, Binding::uniform(&u)),
+                (1, Binding::Input(0)),
+                (2, Binding::Output),
+            ],
+        )
     }
 }
 

@@ -13,9 +13,7 @@ use super::compression_artifact::{
     TILE_SIZE_RANGE, check_tile_size_range, default_tile_size_range, draw_tiles,
 };
 use super::salt_pepper::random4_lanes;
-use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
-};
+use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
 use crate::frame::{Frame, Size};
 use crate::rng::RngKey;
 
@@ -268,20 +266,16 @@ impl Op for BufferCorruption {
             weight: c.weight,
             pad: [0; 2],
         };
-        GpuWork {
-            scratch: vec![],
-            passes: vec![GpuPass::per_pixel(
-                "buffer_corruption",
-                "main",
-                out,
-                vec![
-                    (0, Binding::uniform(&u)),
-                    (1, Binding::data(&tiles)),
-                    (2, Binding::Input(0)),
-                    (3, Binding::Output),
-                ],
-            )],
-        }
+        GpuWork::per_pixel(
+            "buffer_corruption",
+            out,
+            vec![
+                (0, Binding::uniform(&u)),
+                (1, Binding::data(&tiles)),
+                (2, Binding::Input(0)),
+                (3, Binding::Output),
+            ],
+        )
     }
 }
 

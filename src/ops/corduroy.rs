@@ -6,9 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
-};
+use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
 use crate::frame::{Frame, Size};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,20 +159,16 @@ impl Op for Corduroy {
             vertical: u32::from(self.orientation == Orientation::Vertical),
             pad: 0,
         };
-        GpuWork {
-            scratch: vec![],
-            passes: vec![GpuPass::per_pixel(
-                "corduroy",
-                "main",
-                out,
-                vec![
-                    (0, Binding::uniform(&u)),
-                    (1, Binding::data(&self.gains(ctx, inputs[0]))),
-                    (2, Binding::Input(0)),
-                    (3, Binding::Output),
-                ],
-            )],
-        }
+        GpuWork::per_pixel(
+            "corduroy",
+            out,
+            vec![
+                (0, Binding::uniform(&u)),
+                (1, Binding::data(&self.gains(ctx, inputs[0]))),
+                (2, Binding::Input(0)),
+                (3, Binding::Output),
+            ],
+        )
     }
 }
 

@@ -101,6 +101,17 @@ pub struct GpuPass {
     pub workgroups: [u32; 3],
 }
 
+impl GpuWork {
+    /// The work of most ops: one per-pixel pass of `shader`'s `main` over
+    /// `out`, with no scratch.
+    pub fn per_pixel(shader: &'static str, out: Size, bindings: Vec<(u32, Binding)>) -> Self {
+        Self {
+            scratch: vec![],
+            passes: vec![GpuPass::per_pixel(shader, "main", out, bindings)],
+        }
+    }
+}
+
 /// Side of the square workgroups of every per-pixel pass (`@workgroup_size(16, 16)`).
 pub const TILE: u32 = 16;
 

@@ -9,9 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
-};
+use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
 use crate::frame::{Frame, Size};
 use crate::rng::RngKey;
 
@@ -204,19 +202,15 @@ impl Op for SaltPepper {
             pepper: t.pepper,
             salt: t.salt,
         };
-        GpuWork {
-            scratch: vec![],
-            passes: vec![GpuPass::per_pixel(
-                "salt_pepper",
-                "main",
-                out,
-                vec![
-                    (0, Binding::uniform(&u)),
-                    (1, Binding::Input(0)),
-                    (2, Binding::Output),
-                ],
-            )],
-        }
+        GpuWork::per_pixel(
+            "salt_pepper",
+            out,
+            vec![
+                (0, Binding::uniform(&u)),
+                (1, Binding::Input(0)),
+                (2, Binding::Output),
+            ],
+        )
     }
 }
 

@@ -3,9 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
-};
+use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
 use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
 
 /// `fixed` uses `value`; `random` draws from `range` once per frame (seeded).
@@ -150,19 +148,15 @@ impl Op for Saturation {
             factor: self.factor(ctx),
             pad: 0,
         };
-        GpuWork {
-            scratch: vec![],
-            passes: vec![GpuPass::per_pixel(
-                "saturation",
-                "main",
-                out,
-                vec![
-                    (0, Binding::uniform(&u)),
-                    (1, Binding::Input(0)),
-                    (2, Binding::Output),
-                ],
-            )],
-        }
+        GpuWork::per_pixel(
+            "saturation",
+            out,
+            vec![
+                (0, Binding::uniform(&u)),
+                (1, Binding::Input(0)),
+                (2, Binding::Output),
+            ],
+        )
     }
 }
 
