@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use stillgraph::io::batch::{BatchOptions, Input, run_batch};
+use stillgraph::io::batch::{BatchOptions, Input, output_name, run_batch};
 use stillgraph::io::{from_frame, write_atomic};
 use stillgraph::{Engine, Keep, compile};
 
@@ -84,12 +84,9 @@ fn measure(
         .par_iter()
         .try_for_each(|input| -> Result<(), String> {
             let (frame, kind) = input.decode().map_err(|e| e.to_string())?;
-            let mut file = input.name().file_stem().unwrap_or_default().to_os_string();
-            file.push(".");
-            file.push(args.codec.format.extension());
             write_atomic(
                 &from_frame(&frame, kind),
-                &codec_dir.join(file),
+                &codec_dir.join(output_name(input.name(), args.codec.format)),
                 &args.codec.encoding(),
             )
             .map_err(|e| e.to_string())

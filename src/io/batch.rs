@@ -8,8 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::{
-    ColorKind, Encoding, IoError, decode_bytes, decode_file, from_frame, remove_stale_temporaries,
-    to_frame, write_atomic,
+    ColorKind, Encoding, Format, IoError, decode_bytes, decode_file, from_frame,
+    remove_stale_temporaries, to_frame, write_atomic,
 };
 use crate::Error;
 use crate::engine::Engine;
@@ -105,9 +105,7 @@ pub struct BatchReport {
 /// to `OUT/<step>/<stem>.<ext>`. The stem is kept as the OS gave it, so
 /// names that are not UTF-8 survive unchanged.
 pub fn output_paths(plan: &Plan, input: &Path, opts: &BatchOptions) -> Vec<PathBuf> {
-    let mut file = input.file_stem().unwrap_or_default().to_os_string();
-    file.push(".");
-    file.push(opts.encoding.format.extension());
+    let file = output_name(input, opts.encoding.format);
     plan.reads
         .iter()
         .enumerate()
@@ -119,6 +117,14 @@ pub fn output_paths(plan: &Plan, input: &Path, opts: &BatchOptions) -> Vec<PathB
             }
         })
         .collect()
+}
+
+/// `<stem>.<ext>`: the name of an input's output file in any directory.
+pub fn output_name(input: &Path, format: Format) -> std::ffi::OsString {
+    let mut file = input.file_stem().unwrap_or_default().to_os_string();
+    file.push(".");
+    file.push(format.extension());
+    file
 }
 
 /// Refuses, before any frame is read, a batch that would write over one of
