@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use stillgraph::io::batch::{BatchOptions, Input, output_name, run_batch};
+use stillgraph::io::batch::{BatchOptions, Frames, Input, output_file, run_batch, stem_of};
 use stillgraph::io::{from_frame, write_atomic};
 use stillgraph::{Engine, Keep, compile};
 
@@ -63,15 +63,21 @@ fn measure(
     run_batch(
         &mut engine,
         plan,
-        &frames[..frames.len().min(4)],
+        Frames::Images(&frames[..frames.len().min(4)]),
         &opts("warm"),
         |_| {},
     )
     .map_err(|e| e.to_string())?;
 
     let start = Instant::now();
-    let report =
-        run_batch(&mut engine, plan, frames, &opts("run"), |_| {}).map_err(|e| e.to_string())?;
+    let report = run_batch(
+        &mut engine,
+        plan,
+        Frames::Images(frames),
+        &opts("run"),
+        |_| {},
+    )
+    .map_err(|e| e.to_string())?;
     let wall = start.elapsed();
     let peak = peak_resident_mb();
     if let Some((input, error)) = report.failed.first() {
@@ -86,7 +92,7 @@ fn measure(
             let (frame, kind) = input.decode().map_err(|e| e.to_string())?;
             write_atomic(
                 &from_frame(&frame, kind),
-                &codec_dir.join(output_name(input.name(), args.codec.format)),
+                &codec_dir.join(output_file(stem_of(input.name()), args.codec.format)),
                 &args.codec.encoding(),
             )
             .map_err(|e| e.to_string())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::{gpu_engine, plan};
 use stillgraph::Engine;
-use stillgraph::io::batch::{BatchOptions, Event, Input, run_batch};
+use stillgraph::io::batch::{BatchOptions, Event, Frames, Input, run_batch};
 use stillgraph::io::{Encoding, Format};
 
 /// Twelve frames of different sizes and content, the seventh a corrupt PNG.
@@ -56,14 +56,20 @@ fn run(
     let mut order = Vec::new();
     let report = pool
         .install(|| {
-            run_batch(engine, &p, inputs, &opts, |event| match event {
-                Event::Written { input, files } => {
-                    assert_eq!(files.len(), 2);
-                    order.push(input.to_path_buf());
-                }
-                Event::Failed { input, .. } => order.push(input.to_path_buf()),
-                Event::Skipped { .. } => panic!("nothing to skip"),
-            })
+            run_batch(
+                engine,
+                &p,
+                Frames::Images(inputs),
+                &opts,
+                |event| match event {
+                    Event::Written { input, files } => {
+                        assert_eq!(files.len(), 2);
+                        order.push(input.to_path_buf());
+                    }
+                    Event::Failed { input, .. } => order.push(input.to_path_buf()),
+                    Event::Skipped { .. } => panic!("nothing to skip"),
+                },
+            )
         })
         .unwrap();
     let failed = report.failed.iter().map(|(p, _)| p.clone()).collect();

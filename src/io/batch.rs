@@ -1,12 +1,15 @@
-//! Runs a plan over a batch of files: frames are decoded and encoded on all
-//! cores while the backend works through them in order (see [`run_batch`]).
+//! Runs a plan over a batch of frames, from image files or a video: frames
+//! are decoded and encoded on all cores while the backend works through them
+//! in order (see [`run_batch`]).
 //! A bad frame costs only itself: it is reported and the batch goes on.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use super::video::{VideoError, VideoOutput, VideoReader, VideoWriter};
 use super::{
     ColorKind, Encoding, Format, IoError, decode_bytes, decode_file, from_frame,
     remove_stale_temporaries, to_frame, write_atomic,
@@ -46,11 +49,28 @@ impl Input {
     }
 }
 
+/// Where a batch's frames come from.
+pub enum Frames<'a> {
+    /// Images, decoded in parallel.
+    Images(&'a [Input]),
+    /// A video's sampled frames, in order; each frame's index (for `animate`
+    /// steps) is its number in the source. Shard `(K, N)` takes the K-th,
+    /// (K+N)-th, … sampled frame: a video's frame count is known only once it
+    /// has been decoded, so shards interleave where image sets are split.
+    Video {
+        reader: VideoReader,
+        shard: (u32, u32),
+    },
+}
+
 /// Where and how a batch writes.
 #[derive(Debug, Clone, Default)]
 pub struct BatchOptions {
+    /// Image outputs go here (unless `video` is set).
     pub out_dir: PathBuf,
     pub encoding: Encoding,
+    /// Write one video of the outputs, in order, instead of image files.
+    pub video: Option<VideoOutput>,
     /// The frame index (what `animate` steps draw from) of the first
     /// input: a shard of a larger set passes where its inputs start, so its
     /// frames come out as they would in one run of the whole set.
@@ -100,12 +120,11 @@ pub struct BatchReport {
     pub encode: Duration,
 }
 
-/// Output paths of one input: a single output goes to `OUT/<stem>.<ext>`;
-/// with several outputs, and for saved intermediates, each step's frame goes
-/// to `OUT/<step>/<stem>.<ext>`. The stem is kept as the OS gave it, so
-/// names that are not UTF-8 survive unchanged.
-pub fn output_paths(plan: &Plan, input: &Path, opts: &BatchOptions) -> Vec<PathBuf> {
-    let file = output_name(input, opts.encoding.format);
+/// Output paths of one input, named by its stem (see [`stem_of`]): a single
+/// output goes to `OUT/<stem>.<ext>`; with several outputs, and for saved
+/// intermediates, each step's frame goes to `OUT/<step>/<stem>.<ext>`.
+pub fn output_paths(plan: &Plan, stem: &OsStr, opts: &BatchOptions) -> Vec<PathBuf> {
+    let file = output_file(stem, opts.encoding.format);
     plan.reads
         .iter()
         .enumerate()
@@ -119,9 +138,15 @@ pub fn output_paths(plan: &Plan, input: &Path, opts: &BatchOptions) -> Vec<PathB
         .collect()
 }
 
-/// `<stem>.<ext>`: the name of an input's output file in any directory.
-pub fn output_name(input: &Path, format: Format) -> std::ffi::OsString {
-    let mut file = input.file_stem().unwrap_or_default().to_os_string();
+/// What an input's outputs are named after: its file name without the
+/// ending, kept as the OS gave it so that names that are not UTF-8 survive.
+pub fn stem_of(input: &Path) -> &OsStr {
+    input.file_stem().unwrap_or_default()
+}
+
+/// `<stem>.<ext>`: the name of an output file in any directory.
+pub fn output_file(stem: &OsStr, format: Format) -> OsString {
+    let mut file = stem.to_os_string();
     file.push(".");
     file.push(format.extension());
     file
@@ -129,29 +154,50 @@ pub fn output_name(input: &Path, format: Format) -> std::ffi::OsString {
 
 /// Refuses, before any frame is read, a batch that would write over one of
 /// its inputs (the same file reached through `.`, `..`, a symbolic or a hard
-/// link included) or write two outputs to one path, and an output directory
-/// that is a file.
-pub fn check_outputs(plan: &Plan, inputs: &[Input], opts: &BatchOptions) -> Result<(), IoError> {
-    if opts.out_dir.exists() && !opts.out_dir.is_dir() {
-        return Err(IoError::OutputNotDirectory(opts.out_dir.clone()));
-    }
+/// link included) or write two outputs to one path, an output directory that
+/// is a file, and a video output for a pipeline of several outputs.
+pub fn check_outputs(plan: &Plan, frames: &Frames, opts: &BatchOptions) -> Result<(), IoError> {
+    let (inputs, video_in) = match frames {
+        Frames::Images(inputs) => (*inputs, None),
+        Frames::Video { reader, .. } => (&[][..], Some(reader.path())),
+    };
     let files: Vec<(&Path, FileId)> = inputs
         .iter()
         .filter_map(|input| match input {
-            Input::File(p) => FileId::of(p).map(|id| (p.as_path(), id)),
+            Input::File(p) => Some(p.as_path()),
             Input::Bytes { .. } => None,
         })
+        .chain(video_in)
+        .filter_map(|p| FileId::of(p).map(|id| (p, id)))
         .collect();
+    let overwrites = |output: &Path| {
+        let id = FileId::of(output)?;
+        let (input, _) = files.iter().find(|(_, f)| *f == id)?;
+        Some(IoError::OverwritesInput {
+            output: output.to_path_buf(),
+            input: input.to_path_buf(),
+        })
+    };
+    if let Some(video) = &opts.video {
+        if plan.reads.len() != 1 {
+            return Err(VideoError::ManyOutputs {
+                path: video.path.clone(),
+                count: plan.reads.len(),
+            }
+            .into());
+        }
+        return overwrites(&video.path).map_or(Ok(()), Err);
+    }
+    if opts.out_dir.exists() && !opts.out_dir.is_dir() {
+        return Err(IoError::OutputNotDirectory(opts.out_dir.clone()));
+    }
+    // A video's frames are named `<stem>_<number>.<image ending>`: never a
+    // video's name, so never its input's.
     let mut writers: HashMap<PathBuf, &Path> = HashMap::new();
     for input in inputs {
-        for output in output_paths(plan, input.name(), opts) {
-            if let Some(id) = FileId::of(&output)
-                && let Some((path, _)) = files.iter().find(|(_, f)| *f == id)
-            {
-                return Err(IoError::OverwritesInput {
-                    output,
-                    input: path.to_path_buf(),
-                });
+        for output in output_paths(plan, stem_of(input.name()), opts) {
+            if let Some(refused) = overwrites(&output) {
+                return Err(refused);
             }
             if let Some(first) = writers.insert(same_name_key(&output), input.name()) {
                 return Err(IoError::SameOutput {
@@ -201,11 +247,25 @@ fn same_name_key(path: &Path) -> PathBuf {
     }
 }
 
-/// What a codec task reports back to the batch's loop.
+/// One frame of a batch as events and outputs know it.
+#[derive(Debug, Clone)]
+struct Item {
+    /// The input file, or `clip.mp4 frame 12`.
+    name: PathBuf,
+    /// Outputs are `<stem>.<ext>`.
+    stem: OsString,
+    /// The frame's index in the whole set, for `animate` steps.
+    index: u32,
+}
+
+/// What a codec task or the video reader reports back to the batch's loop.
 enum Done {
-    Decoded(usize, Result<(Frame, ColorKind), Error>, Duration),
+    Decoded(usize, Item, Result<(Frame, ColorKind), Error>, Duration),
     Encoded(usize, Result<Vec<PathBuf>, Error>, Duration),
-    Skipped(usize),
+    Skipped(usize, Item),
+    /// There is no item `usize` or after it; with the error that ended the
+    /// video early, if one did.
+    End(usize, Option<(PathBuf, Error)>),
 }
 
 /// What became of one input.
@@ -215,131 +275,300 @@ enum Outcome {
     Skipped,
 }
 
-/// Runs `plan` over `inputs`, calling `on_event` once per input as it
+/// Runs `plan` over `frames`, calling `on_event` once per frame as it
 /// completes, in input order. Refuses the whole batch up front, writing
 /// nothing, when [`check_outputs`] does.
 ///
-/// Decoding and encoding run as tasks on the rayon pool the call is made
-/// from (the global one unless the caller installs another), the same
-/// threads the CPU backend's kernels use, so codecs and kernels share the
-/// cores without oversubscribing them; the backend runs frames one at a
-/// time, in order, on the calling thread. At most `2 × threads + 2` frames
-/// are between decode and their event at once, so memory stays flat however
-/// long the batch is. A decoder or encoder that panics costs only its frame.
+/// Decoding and encoding image files run as tasks on the rayon pool the call
+/// is made from (the global one unless the caller installs another), the
+/// same threads the CPU backend's kernels use, so codecs and kernels share
+/// the cores without oversubscribing them; a video is read, and a video
+/// written, by ffmpeg processes fed from threads of their own. The backend
+/// runs frames one at a time, in order, on the calling thread. At most
+/// `2 × threads + 2` frames are between decode and their event at once, so
+/// memory stays flat however long the batch is. A decoder or encoder that
+/// panics costs only its frame.
+///
+/// With [`BatchOptions::video`], `Written` says that a frame went to the
+/// encoder; the video takes its name once the batch ends, and a failure then
+/// is one more `Failed` event, for the video's path.
 pub fn run_batch(
     engine: &mut Engine,
     plan: &Plan,
-    inputs: &[Input],
+    frames: Frames,
     opts: &BatchOptions,
     mut on_event: impl FnMut(Event),
 ) -> Result<BatchReport, IoError> {
-    check_outputs(plan, inputs, opts)?;
-    let mut dirs: Vec<PathBuf> = inputs
-        .iter()
-        .take(1)
-        .flat_map(|input| output_paths(plan, input.name(), opts))
-        .filter_map(|p| p.parent().map(Path::to_path_buf))
-        .collect();
+    check_outputs(plan, &frames, opts)?;
+    let mut dirs: Vec<PathBuf> = match &opts.video {
+        Some(video) => vec![video.path.clone()],
+        None => output_paths(plan, OsStr::new("any"), opts),
+    }
+    .iter()
+    .filter_map(|p| p.parent().map(Path::to_path_buf))
+    .collect();
     dirs.dedup();
     dirs.iter().for_each(|d| remove_stale_temporaries(d));
     let mut report = BatchReport::default();
     let window = 2 * rayon::current_num_threads() + 2;
     let (tx, rx) = mpsc::channel::<Done>();
-    rayon::in_place_scope(|s| {
-        let decode = |i: usize| {
-            let tx = tx.clone();
-            let input = &inputs[i];
-            if opts.skip_existing
-                && output_paths(plan, input.name(), opts)
-                    .iter()
-                    .all(|p| p.is_file())
-            {
-                let _ = tx.send(Done::Skipped(i));
-                return;
+    std::thread::scope(|threads| {
+        let (inputs, credits) = match frames {
+            Frames::Images(inputs) => (inputs, None),
+            Frames::Video { reader, shard } => {
+                let (credit_tx, credit_rx) = mpsc::channel();
+                let tx = tx.clone();
+                threads.spawn(move || read_video(reader, shard, plan, opts, credit_rx, tx));
+                (&[][..], Some(credit_tx))
             }
-            s.spawn(move |_| {
-                let start = Instant::now();
-                let decoded = guarded(input.name(), "decoding", || {
-                    input.decode().map_err(Error::from)
-                });
-                let _ = tx.send(Done::Decoded(i, decoded, start.elapsed()));
-            });
         };
-        let mut next_decode = inputs.len().min(window);
-        (0..next_decode).for_each(decode);
-        let mut decoded = BTreeMap::new();
-        let mut encoded = BTreeMap::new();
-        let (mut next_compute, mut next_event) = (0, 0);
-        while next_event < inputs.len() {
-            match next_done(&rx) {
-                Some(Done::Decoded(i, result, took)) => {
-                    report.decode += took;
-                    decoded.insert(i, Some(result));
-                }
-                Some(Done::Encoded(i, outcome, took)) => {
-                    report.encode += took;
-                    encoded.insert(i, outcome.map_or_else(Outcome::Failed, Outcome::Written));
-                }
-                Some(Done::Skipped(i)) => {
-                    decoded.insert(i, None);
-                }
-                None => break, // unreachable: `tx` lives until the loop ends
+        let (to_video, video) = match &opts.video {
+            Some(out) => {
+                let (frame_tx, frame_rx) = mpsc::sync_channel(window);
+                let tx = tx.clone();
+                (
+                    Some(frame_tx),
+                    Some(threads.spawn(move || write_video(out, frame_rx, tx))),
+                )
             }
-            // In input order; a skipped input (`None`) goes straight to its event.
-            while let Some(entry) = decoded.remove(&next_compute) {
-                let i = next_compute;
-                next_compute += 1;
-                let Some(result) = entry else {
-                    encoded.insert(i, Outcome::Skipped);
-                    continue;
+            None => (None, None),
+        };
+        rayon::in_place_scope(|s| {
+            let request = |i: usize| {
+                if let Some(credits) = &credits {
+                    // The reader may have ended: then the credit has no taker.
+                    let _ = credits.send(i);
+                    return;
+                }
+                let Some(input) = inputs.get(i) else { return };
+                let item = Item {
+                    name: input.name().to_path_buf(),
+                    stem: stem_of(input.name()).to_os_string(),
+                    index: opts.first_index + i as u32,
                 };
-                let name = inputs[i].name();
-                let start = Instant::now();
-                let computed = result.and_then(|(frame, kind)| {
-                    // The frame's index in the whole set, for `animate` steps.
-                    let index = opts.first_index + i as u32;
-                    let frames =
-                        engine
-                            .run_frame(plan, &frame, index)
-                            .map_err(|e| Error::Frame {
-                                path: name.to_path_buf(),
-                                source: e,
-                            })?;
-                    Ok((frames, kind))
+                let tx = tx.clone();
+                if opts.skip_existing && all_exist(plan, &item.stem, opts) {
+                    let _ = tx.send(Done::Skipped(i, item));
+                    return;
+                }
+                s.spawn(move |_| {
+                    let start = Instant::now();
+                    let decoded = guarded(input.name(), "decoding", || {
+                        input.decode().map_err(Error::from)
+                    });
+                    let _ = tx.send(Done::Decoded(i, item, decoded, start.elapsed()));
                 });
-                report.compute += start.elapsed();
-                match computed {
-                    Ok((frames, kind)) => {
-                        let tx = tx.clone();
-                        s.spawn(move |_| {
-                            let start = Instant::now();
-                            let written = guarded(name, "encoding", || {
-                                write_outputs(plan, name, opts, &frames, kind)
-                            });
-                            let _ = tx.send(Done::Encoded(i, written, start.elapsed()));
-                        });
+            };
+            (0..window).for_each(request);
+            let mut next_request = window;
+            let mut end = credits.is_none().then_some(inputs.len());
+            let mut ended_by = None;
+            let mut items = BTreeMap::new();
+            let mut decoded = BTreeMap::new();
+            let mut encoded = BTreeMap::new();
+            let (mut next_compute, mut next_event) = (0, 0);
+            while end.is_none_or(|n| next_event < n) {
+                match next_done(&rx) {
+                    Some(Done::Decoded(i, item, result, took)) => {
+                        report.decode += took;
+                        items.insert(i, item);
+                        decoded.insert(i, Some(result));
                     }
-                    Err(error) => {
-                        encoded.insert(i, Outcome::Failed(error));
+                    Some(Done::Encoded(i, outcome, took)) => {
+                        report.encode += took;
+                        encoded.insert(i, outcome.map_or_else(Outcome::Failed, Outcome::Written));
+                    }
+                    Some(Done::Skipped(i, item)) => {
+                        items.insert(i, item);
+                        decoded.insert(i, None);
+                    }
+                    Some(Done::End(i, error)) => {
+                        end = Some(i);
+                        ended_by = error;
+                    }
+                    None => break, // unreachable: `tx` lives until the loop ends
+                }
+                // In input order; a skipped input (`None`) goes straight to its event.
+                while let Some(entry) = decoded.remove(&next_compute) {
+                    let i = next_compute;
+                    next_compute += 1;
+                    let Some(result) = entry else {
+                        encoded.insert(i, Outcome::Skipped);
+                        continue;
+                    };
+                    let item = &items[&i];
+                    let start = Instant::now();
+                    let computed = result.and_then(|(frame, kind)| {
+                        let frames = engine.run_frame(plan, &frame, item.index).map_err(|e| {
+                            Error::Frame {
+                                path: item.name.clone(),
+                                source: e,
+                            }
+                        })?;
+                        Ok((frames, kind))
+                    });
+                    report.compute += start.elapsed();
+                    match computed {
+                        Ok((mut frames, _)) if to_video.is_some() => {
+                            let frame = frames.swap_remove(0);
+                            if let Some(to_video) = &to_video {
+                                // Fails only if the writer thread is gone, which
+                                // it is not before the channel closes.
+                                let _ = to_video.send((i, item.name.clone(), frame));
+                            }
+                        }
+                        Ok((frames, kind)) => {
+                            let tx = tx.clone();
+                            let item = item.clone();
+                            s.spawn(move |_| {
+                                let start = Instant::now();
+                                let written = guarded(&item.name, "encoding", || {
+                                    write_outputs(plan, &item.stem, opts, &frames, kind)
+                                });
+                                let _ = tx.send(Done::Encoded(i, written, start.elapsed()));
+                            });
+                        }
+                        Err(error) => {
+                            encoded.insert(i, Outcome::Failed(error));
+                        }
                     }
                 }
+                while let Some(outcome) = encoded.remove(&next_event) {
+                    let item = items.remove(&next_event).expect("decoded before encoded");
+                    settle(&mut report, &mut on_event, &item.name, outcome);
+                    next_event += 1;
+                    request(next_request);
+                    next_request += 1;
+                }
             }
-            while let Some(outcome) = encoded.remove(&next_event) {
+            if let Some((path, error)) = ended_by {
+                settle(&mut report, &mut on_event, &path, Outcome::Failed(error));
+            }
+        });
+        drop((to_video, credits));
+        if let Some(video) = video {
+            let finished = video.join().unwrap_or_else(|_| {
+                Err(IoError::Panicked {
+                    path: opts
+                        .video
+                        .as_ref()
+                        .map(|v| v.path.clone())
+                        .unwrap_or_default(),
+                    stage: "encoding",
+                })
+            });
+            if let Err(error) = finished {
+                let path = opts
+                    .video
+                    .as_ref()
+                    .map(|v| v.path.clone())
+                    .unwrap_or_default();
                 settle(
                     &mut report,
                     &mut on_event,
-                    inputs[next_event].name(),
-                    outcome,
+                    &path,
+                    Outcome::Failed(error.into()),
                 );
-                next_event += 1;
-                if next_decode < inputs.len() {
-                    decode(next_decode);
-                    next_decode += 1;
-                }
             }
         }
     });
     Ok(report)
+}
+
+/// The reader thread of a video batch: for each credit `i`, the next frame
+/// of this shard as item `i`.
+fn read_video(
+    mut reader: VideoReader,
+    (shard, shards): (u32, u32),
+    plan: &Plan,
+    opts: &BatchOptions,
+    credits: mpsc::Receiver<usize>,
+    tx: mpsc::Sender<Done>,
+) {
+    let path = reader.path().to_path_buf();
+    let stem = stem_of(&path).to_os_string();
+    // Sampled frames seen so far: shard K of N takes the K-th, (K+N)-th, ….
+    let mut sampled = 0u64;
+    for i in credits {
+        loop {
+            let start = Instant::now();
+            let (number, frame) = match reader.next() {
+                Some(Ok(next)) => next,
+                end => {
+                    let error = end
+                        .and_then(Result::err)
+                        .map(|e| (path, Error::from(IoError::from(e))));
+                    let _ = tx.send(Done::End(i, error));
+                    return;
+                }
+            };
+            let mine = sampled % u64::from(shards.max(1)) == u64::from(shard);
+            sampled += 1;
+            if !mine {
+                continue;
+            }
+            let mut name = path.clone().into_os_string();
+            name.push(format!(" frame {number}"));
+            let mut frame_stem = stem.clone();
+            frame_stem.push(format!("_{number:06}"));
+            let item = Item {
+                name: name.into(),
+                stem: frame_stem,
+                index: number,
+            };
+            let done = if opts.skip_existing && all_exist(plan, &item.stem, opts) {
+                Done::Skipped(i, item)
+            } else {
+                Done::Decoded(i, item, Ok((frame, ColorKind::Rgb)), start.elapsed())
+            };
+            let _ = tx.send(done);
+            break;
+        }
+    }
+}
+
+/// The writer thread of a video output: frames in order into ffmpeg, each
+/// reported as encoded (or not); at the end, the video moved into place.
+fn write_video(
+    out: &VideoOutput,
+    frames: mpsc::Receiver<(usize, PathBuf, Frame)>,
+    tx: mpsc::Sender<Done>,
+) -> Result<(), IoError> {
+    let mut writer: Option<VideoWriter> = None;
+    let mut stopped = false;
+    for (i, name, frame) in frames {
+        let start = Instant::now();
+        let written = if stopped {
+            Err(VideoError::Stopped(out.path.clone()))
+        } else {
+            let w = match writer.take() {
+                Some(w) => Ok(w),
+                None => VideoWriter::create(out, frame.size()),
+            };
+            w.and_then(|mut w| {
+                let result = w.write(&frame, &name);
+                // A frame of the wrong size costs itself; anything else
+                // means ffmpeg has stopped, and it takes no more frames.
+                if result.is_ok() || matches!(result, Err(VideoError::SizeChanged { .. })) {
+                    writer = Some(w);
+                }
+                result
+            })
+        };
+        stopped |= writer.is_none();
+        let outcome = written
+            .map(|()| vec![out.path.clone()])
+            .map_err(|e| Error::from(IoError::from(e)));
+        let _ = tx.send(Done::Encoded(i, outcome, start.elapsed()));
+    }
+    match writer {
+        Some(w) => w.finish().map(drop).map_err(IoError::from),
+        None => Ok(()),
+    }
+}
+
+fn all_exist(plan: &Plan, stem: &OsStr, opts: &BatchOptions) -> bool {
+    output_paths(plan, stem, opts).iter().all(|p| p.is_file())
 }
 
 /// The next report of a codec task. Called from a thread of the pool (in
@@ -367,12 +596,12 @@ fn next_done(rx: &mpsc::Receiver<Done>) -> Option<Done> {
 /// Encodes and writes one input's output frames.
 fn write_outputs(
     plan: &Plan,
-    input: &Path,
+    stem: &OsStr,
     opts: &BatchOptions,
     frames: &[Frame],
     kind: ColorKind,
 ) -> Result<Vec<PathBuf>, Error> {
-    let paths = output_paths(plan, input, opts);
+    let paths = output_paths(plan, stem, opts);
     for (frame, path) in frames.iter().zip(&paths) {
         write_atomic(&from_frame(frame, kind), path, &opts.encoding)?;
     }

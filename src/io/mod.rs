@@ -2,6 +2,7 @@
 //! remembered), encoding back, and atomic writes.
 
 pub mod batch;
+pub mod video;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -178,6 +179,8 @@ pub enum IoError {
     OutputNotDirectory(PathBuf),
     #[error("{}: the codec failed ({stage} panicked); the file may be damaged", path.display())]
     Panicked { path: PathBuf, stage: &'static str },
+    #[error(transparent)]
+    Video(#[from] video::VideoError),
 }
 
 /// File endings taken from directories and glob patterns.
@@ -471,9 +474,9 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     })
 }
 
-/// Runs `write` into `.<name>.<pid>.tmp` beside `path` (the name kept as
-/// the OS gave it, so two names that are not UTF-8 cannot share one), then
-/// renames it into place; the temporary file is removed on failure.
+/// Runs `write` into a temporary file beside `path` (see
+/// [`temporary_path`]), then [`commit`]s it; the temporary file is removed on
+/// failure.
 fn atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<fs::File>) -> Result<(), IoError>,
@@ -482,29 +485,45 @@ fn atomically(
         path: path.to_path_buf(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(file_err)?;
-    let mut name = std::ffi::OsString::from(".");
-    name.push(path.file_name().unwrap_or_default());
-    name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = dir.join(name);
+    let tmp = temporary_path(path).map_err(file_err)?;
     let written = (|| {
         let mut out = BufWriter::new(fs::File::create(&tmp).map_err(file_err)?);
         write(&mut out)?;
         out.flush().map_err(file_err)?;
-        // Synced before the rename and the directory after it, so that a
-        // crash leaves the old file or the whole new one, never a hole.
-        out.get_ref().sync_all().map_err(file_err)?;
-        fs::rename(&tmp, path).map_err(file_err)?;
-        sync_dir(dir).map_err(file_err)
+        drop(out);
+        commit(&tmp, path).map_err(file_err)
     })();
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     written
+}
+
+/// `.<name>.<pid>.tmp` beside `path` (the name kept as the OS gave it, so two
+/// names that are not UTF-8 cannot share one), its directory created.
+/// [`remove_stale_temporaries`] knows the pattern.
+pub(crate) fn temporary_path(path: &Path) -> std::io::Result<PathBuf> {
+    let dir = parent_dir(path);
+    fs::create_dir_all(dir)?;
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(format!(".{}.tmp", std::process::id()));
+    Ok(dir.join(name))
+}
+
+/// Moves a finished temporary file into place: synced before the rename and
+/// the directory after it, so that a crash leaves the old file or the whole
+/// new one, never a hole.
+pub(crate) fn commit(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    fs::OpenOptions::new().write(true).open(tmp)?.sync_all()?;
+    fs::rename(tmp, path)?;
+    sync_dir(parent_dir(path))
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Makes a rename in `dir` durable (on Unix; elsewhere a directory cannot
@@ -540,12 +559,16 @@ pub fn remove_stale_temporaries(dir: &Path) {
             continue;
         };
         // Only temporaries of files we write: `.NAME.EXT.PID.tmp` with the
-        // ending of an output format or of `stillgraph import`'s RON, not
+        // ending of an output format, a video or `stillgraph import`'s RON, not
         // another program's `.x.123.tmp`.
         let ours = Path::new(target)
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e == "ron" || Format::ALL.iter().any(|f| f.extension() == e));
+            .is_some_and(|e| {
+                e == "ron"
+                    || Format::ALL.iter().any(|f| f.extension() == e)
+                    || video::is_video(Path::new(target))
+            });
         if ours && pid.parse::<u32>().is_ok() && !proc.join(pid).exists() {
             let _ = fs::remove_file(entry.path());
         }
