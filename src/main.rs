@@ -9,7 +9,8 @@ mod bench;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use stillgraph::io::batch::{BatchOptions, Event, Input, run_batch, shard_range};
+use stillgraph::io::batch::{BatchOptions, Event, Frames, Input, run_batch, shard_range};
+use stillgraph::io::video::{self, Ffmpeg, Rate, Sampling, VideoOutput, VideoReader};
 use stillgraph::io::{Encoding, Format, PngCompression, discover};
 use stillgraph::ops::OPS;
 use stillgraph::{Backend, Engine, Keep, Pipeline, Size, compile};
@@ -62,11 +63,14 @@ enum Command {
 struct RunArgs {
     #[command(flatten)]
     source: Source,
-    /// Output directory.
+    /// Output directory, or a video file (.mp4, .mov, .mkv, .webm, .avi)
+    /// to encode the outputs into, in order.
     #[arg(short, long = "output", default_value = "out")]
     out: PathBuf,
     #[command(flatten)]
     codec: Codec,
+    #[command(flatten)]
+    video: VideoArgs,
     /// Also write every step's frame under OUT/<step>/.
     #[arg(long)]
     save_intermediate: bool,
@@ -82,6 +86,31 @@ struct RunArgs {
     /// Leave inputs whose outputs all exist (finish an interrupted run).
     #[arg(long)]
     skip_existing: bool,
+}
+
+/// Video in and out (through the ffmpeg program).
+#[derive(clap::Args)]
+struct VideoArgs {
+    /// Video input: take frames from this time on (seconds, or
+    /// [hh:]mm:ss[.ms]).
+    #[arg(long, value_parser = parse_time)]
+    start: Option<f64>,
+    /// Video input: take frames before this time only.
+    #[arg(long, value_parser = parse_time)]
+    end: Option<f64>,
+    /// Video input: take one frame every SECONDS (the first at or after
+    /// each multiple from --start).
+    #[arg(long, value_parser = parse_positive, conflicts_with = "fps")]
+    every: Option<f64>,
+    /// Video input: take N frames a second. Video output: its frame rate
+    /// (default: the input video's, else 25).
+    #[arg(long, value_parser = parse_rate)]
+    fps: Option<Rate>,
+    /// Video output: ffmpeg's output options in place of the default
+    /// H.264 CRF 18 (VP9 for .webm), split at spaces, e.g.
+    /// "-c:v libx265 -crf 24 -pix_fmt yuv420p".
+    #[arg(long, allow_hyphen_values = true)]
+    ffmpeg_args: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -235,6 +264,37 @@ fn shard(args: &RunArgs) -> Result<Option<(u32, u32)>, String> {
     Ok(None)
 }
 
+/// Seconds, `mm:ss(.ms)` or `hh:mm:ss(.ms)`.
+fn parse_time(s: &str) -> Result<f64, String> {
+    let bad =
+        || format!("expected seconds or [hh:]mm:ss[.ms], e.g. 90, 1:30 or 00:01:30.5 (got {s:?})");
+    let mut seconds = 0.0;
+    for part in s.split(':') {
+        let v: f64 = part.parse().map_err(|_| bad())?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(bad());
+        }
+        seconds = seconds * 60.0 + v;
+    }
+    if s.split(':').count() > 3 {
+        return Err(bad());
+    }
+    Ok(seconds)
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    parse_time(s)
+        .ok()
+        .filter(|&v| v > 0.0)
+        .ok_or_else(|| format!("expected a time above 0 in seconds, e.g. 0.5 (got {s:?})"))
+}
+
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    Rate::parse(s).ok_or_else(|| {
+        format!("expected frames a second above 0, e.g. 25, 12.5 or 30000/1001 (got {s:?})")
+    })
+}
+
 fn parse_size(s: &str) -> Result<Size, String> {
     let (w, h) = s
         .split_once('x')
@@ -305,8 +365,40 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
     };
     let plan = compile(&p, keep).map_err(|e| e.to_string())?;
     let mut inputs = args.source.inputs()?;
+    let video_in = match inputs.as_slice() {
+        [Input::File(path)] if video::is_video(path) => Some(path.clone()),
+        many if many.len() > 1 && args.source.inputs.iter().any(|p| video::is_video(p)) => {
+            return Err(format!(
+                "a video is read on its own: give one video per run (got {} inputs)",
+                args.source.inputs.len()
+            ));
+        }
+        _ => None,
+    };
+    let v = &args.video;
+    if video_in.is_none() && (v.start.is_some() || v.end.is_some() || v.every.is_some()) {
+        return Err(
+            "--start, --end and --every choose frames of a video input (-i clip.mp4)".into(),
+        );
+    }
+    if let (Some(start), Some(end)) = (v.start, v.end)
+        && end <= start
+    {
+        return Err(format!("--end {end} s is not after --start {start} s"));
+    }
+    let shard = shard(&args)?;
+    let writes_video = video::is_video(&args.out);
+    if writes_video && (shard.is_some() || args.skip_existing) {
+        return Err(format!(
+            "{}: a video is written whole by one run: shards and --skip-existing write images (-o DIR)",
+            args.out.display()
+        ));
+    }
+    if !writes_video && v.ffmpeg_args.is_some() {
+        return Err("--ffmpeg-args sets the codec of a video output (-o clip.mp4)".into());
+    }
     let mut first_index = 0;
-    if let Some((k, n)) = shard(&args)? {
+    if let (Some((k, n)), None) = (shard, &video_in) {
         let range = shard_range(inputs.len(), k, n);
         log::info!(
             "shard {k} of {n}: inputs {} to {} of {}",
@@ -320,15 +412,63 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
             return Ok(ExitCode::SUCCESS);
         }
     }
+    let mut reader = match &video_in {
+        Some(path) => {
+            let ffmpeg = Ffmpeg::find(path).map_err(|e| e.to_string())?;
+            let sampling = Sampling {
+                start: v.start.unwrap_or(0.0),
+                end: v.end,
+                every: v.every.or(v.fps.map(|r| 1.0 / r.per_second())),
+            };
+            Some(VideoReader::open(&ffmpeg, path, sampling).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    let video_out = if writes_video {
+        VideoOutput::muxer(&args.out).map_err(|e| e.to_string())?;
+        let ffmpeg = Ffmpeg::find(&args.out).map_err(|e| e.to_string())?;
+        let rate = v
+            .fps
+            .or(reader.as_ref().map(|r| r.info().rate))
+            .unwrap_or(Rate { num: 25, den: 1 });
+        Some(VideoOutput {
+            path: args.out.clone(),
+            ffmpeg,
+            rate,
+            codec_args: v
+                .ffmpeg_args
+                .as_ref()
+                .map(|a| a.split_whitespace().map(Into::into).collect()),
+        })
+    } else {
+        None
+    };
     let opts = BatchOptions {
-        out_dir: args.out,
+        out_dir: args.out.clone(),
         encoding: args.codec.encoding(),
+        video: video_out,
         first_index,
         skip_existing: args.skip_existing,
     };
     let mut engine = Engine::new(args.source.backend).map_err(|e| e.to_string())?;
 
-    let bar = if inputs.len() > 1 {
+    let frames = match reader.take() {
+        Some(reader) => Frames::Video {
+            reader,
+            shard: shard.unwrap_or((0, 1)),
+        },
+        None => Frames::Images(&inputs),
+    };
+    // A video's frame count is known only at its end: a counter, not a bar.
+    let single = video_in.is_none() && inputs.len() == 1;
+    let bar = if video_in.is_some() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} frames {elapsed} ({per_sec})")
+                .map_err(|e| e.to_string())?,
+        );
+        bar
+    } else if inputs.len() > 1 {
         let bar = ProgressBar::new(inputs.len() as u64);
         let style = ProgressStyle::with_template("{bar:40} {pos}/{len} frames {elapsed} eta {eta}")
             .map_err(|e| e.to_string())?;
@@ -337,9 +477,9 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
     } else {
         ProgressBar::hidden()
     };
-    let report = run_batch(&mut engine, &plan, &inputs, &opts, |event| {
+    let report = run_batch(&mut engine, &plan, frames, &opts, |event| {
         match event {
-            Event::Written { files, .. } if inputs.len() == 1 => {
+            Event::Written { files, .. } if single => {
                 for f in files {
                     bar.suspend(|| println!("wrote {}", f.display()));
                 }
@@ -351,20 +491,26 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
     })
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
+    if !single && (report.failed.is_empty() || video_in.is_some() || opts.video.is_some()) {
+        eprintln!(
+            "{} frames written to {}",
+            report.written,
+            opts.out_dir.display()
+        );
+    }
+    if report.skipped > 0 {
+        eprintln!("{} frames skipped: their outputs exist", report.skipped);
+    }
     if report.failed.is_empty() {
-        if inputs.len() > 1 {
-            eprintln!(
-                "{} frames written to {}",
-                report.written,
-                opts.out_dir.display()
-            );
-        }
-        if report.skipped > 0 {
-            eprintln!("{} frames skipped: their outputs exist", report.skipped);
-        }
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("{} of {} frames failed", report.failed.len(), inputs.len());
+        let failed = report.failed.len();
+        if video_in.is_some() || opts.video.is_some() {
+            // A damaged video counts once besides its frames: its error said so.
+            eprintln!("{failed} failed");
+        } else {
+            eprintln!("{failed} of {} frames failed", inputs.len());
+        }
         Ok(ExitCode::from(SOME_FAILED))
     }
 }

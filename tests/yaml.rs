@@ -95,6 +95,7 @@ fn values_map_to_ours_and_sections_we_do_not_use_are_kept_as_comments() {
         "// source: youtube_url:",
         "// segment: start: 12.5, end: 20, interval: 0.5",
         "-o ./pipeline_output/final",
+        "-i VIDEO --start 12.5 --end 20 --every 0.5",
     ] {
         assert!(ron.contains(wanted), "{wanted:?} not in\n{ron}");
     }

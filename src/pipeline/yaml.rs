@@ -336,7 +336,16 @@ fn dropped(section: &str, value: &MarkedYamlOwned) -> (String, String) {
     };
     let why = match section {
         "source" => "stillgraph reads frames from files: name them with -i".to_string(),
-        "segment" => "stillgraph has no video input yet: extract the frames first".to_string(),
+        "segment" => {
+            let flags: Vec<String> = [("start", "start"), ("end", "end"), ("interval", "every")]
+                .iter()
+                .filter_map(|(key, flag)| Some(format!("--{flag} {}", show(lookup(value, key)?))))
+                .collect();
+            format!(
+                "choose the frames on the command line: -i VIDEO {}",
+                flags.join(" ")
+            )
+        }
         _ => {
             let dir = lookup(value, "final_dir")
                 .or_else(|| lookup(value, "base_dir"))
