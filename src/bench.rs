@@ -89,7 +89,7 @@ fn measure(
     frames
         .par_iter()
         .try_for_each(|input| -> Result<(), String> {
-            let (frame, kind) = input.decode().map_err(|e| e.to_string())?;
+            let (frame, kind, _) = input.decode().map_err(|e| e.to_string())?;
             write_atomic(
                 &from_frame(&frame, kind),
                 &codec_dir.join(output_file(stem_of(input.name()), args.codec.format)),

@@ -86,6 +86,19 @@ struct RunArgs {
     /// Leave inputs whose outputs all exist (finish an interrupted run).
     #[arg(long)]
     skip_existing: bool,
+    /// Damage a decoder worked around (a truncated JPEG, written with gray
+    /// rows): error (the default) writes the frame with a warning naming
+    /// the file, warning fails the frame, none writes it without a word.
+    #[arg(long, default_value = "error")]
+    fail_on: FailOn,
+}
+
+/// `--fail-on`, as libvips and FFmpeg's -xerror offer it.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FailOn {
+    None,
+    Warning,
+    Error,
 }
 
 /// Video in and out (through the ffmpeg program).
@@ -449,6 +462,7 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
         video: video_out,
         first_index,
         skip_existing: args.skip_existing,
+        fail_on_damage: args.fail_on == FailOn::Warning,
     };
     let mut engine = Engine::new(args.source.backend).map_err(|e| e.to_string())?;
 
@@ -477,6 +491,7 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
     } else {
         ProgressBar::hidden()
     };
+    let mut notes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let report = run_batch(&mut engine, &plan, frames, &opts, |event| {
         match event {
             Event::Written { files, .. } if single => {
@@ -486,11 +501,34 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
             }
             Event::Written { .. } | Event::Skipped { .. } => {}
             Event::Failed { error, .. } => bar.suspend(|| eprintln!("error: {error}")),
+            Event::Note { input, note } if note.is_damage() => {
+                if args.fail_on != FailOn::None {
+                    bar.suspend(|| log::warn!("{}: {note}", input.display()));
+                }
+                return;
+            }
+            Event::Note { input, note } => {
+                notes
+                    .entry(note.to_string())
+                    .or_default()
+                    .push(input.display().to_string());
+                return;
+            }
         }
         bar.inc(1);
     })
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
+    // Conversions once a run, not once a frame.
+    for (note, inputs) in &notes {
+        let shown = inputs.len().min(3);
+        let more = if inputs.len() > shown {
+            format!(" and {} more", inputs.len() - shown)
+        } else {
+            String::new()
+        };
+        log::info!("{}{more}: {note}", inputs[..shown].join(", "));
+    }
     if !single && (report.failed.is_empty() || video_in.is_some() || opts.video.is_some()) {
         eprintln!(
             "{} frames written to {}",

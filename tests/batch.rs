@@ -68,6 +68,7 @@ fn run(
                     }
                     Event::Failed { input, .. } => order.push(input.to_path_buf()),
                     Event::Skipped { .. } => panic!("nothing to skip"),
+                    Event::Note { .. } => panic!("nothing to note"),
                 },
             )
         })

@@ -613,3 +613,69 @@ fn skip_existing_finishes_only_what_is_missing() {
         "the missing outputs are the same as a whole run's"
     );
 }
+
+#[test]
+fn damage_a_decoder_worked_around_is_named_and_fail_on_decides_the_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let photo =
+        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 3) as u8, (y * 5) as u8, 7]));
+    photo.save(frames.join("whole.jpg")).unwrap();
+    let bytes = std::fs::read(frames.join("whole.jpg")).unwrap();
+    // Cut inside the scan: the decoder recovers, filling the rest with gray.
+    std::fs::write(frames.join("cut.jpg"), &bytes[..bytes.len() * 7 / 10]).unwrap();
+    for i in 0..2 {
+        image::ImageBuffer::from_pixel(8, 8, image::Rgb([40000u16, 2000, 65535]))
+            .save(frames.join(format!("deep{i}.png")))
+            .unwrap();
+    }
+    let p = pipeline_file(
+        dir.path(),
+        "(steps: [(name: \"a\", op: saturation(mode: fixed, value: 0.2))])",
+    );
+    let run = |out: &str, fail_on: &str| {
+        let o = stillgraph_in(
+            dir.path(),
+            &[
+                "run",
+                &p,
+                "--backend",
+                "cpu",
+                "-i",
+                "frames",
+                "-o",
+                out,
+                "--fail-on",
+                fail_on,
+            ],
+        );
+        (
+            o.status.code(),
+            stderr(&o),
+            dir.path().join(out).join("cut.png").exists(),
+        )
+    };
+    let (code, err, written) = run("default", "error");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(written);
+    assert!(
+        err.contains("cut.jpg: damaged: the JPEG ends before its end marker"),
+        "{err}"
+    );
+    // Conversions are said once for the run, with the files they concern.
+    assert_eq!(err.matches("converted to 8 bits").count(), 1, "{err}");
+    assert!(
+        err.contains("deep0.png, frames/deep1.png: Rgb16 converted"),
+        "{err}"
+    );
+    let (code, err, written) = run("strict", "warning");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        !written && err.contains("error: frames/cut.jpg: damaged"),
+        "{err}"
+    );
+    let (code, err, written) = run("quiet", "none");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(written && !err.contains("damaged"), "{err}");
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::video::{VideoError, VideoOutput, VideoReader, VideoWriter};
 use super::{
-    ColorKind, Encoding, Format, IoError, decode_bytes, decode_file, from_frame,
+    ColorKind, Encoding, Format, IoError, Note, decode_file_noted, decode_noted, from_frame,
     remove_stale_temporaries, to_frame, write_atomic,
 };
 use crate::Error;
@@ -39,13 +39,15 @@ impl Input {
         }
     }
 
-    /// Decodes the input into a frame and the layout to restore.
-    pub fn decode(&self) -> Result<(Frame, ColorKind), IoError> {
-        let image = match self {
-            Input::File(p) => decode_file(p)?,
-            Input::Bytes { name, bytes } => decode_bytes(bytes, name)?,
+    /// Decodes the input into a frame and the layout to restore, with what
+    /// the user should hear of the decoding.
+    pub fn decode(&self) -> Result<(Frame, ColorKind, Vec<Note>), IoError> {
+        let (image, notes) = match self {
+            Input::File(p) => decode_file_noted(p)?,
+            Input::Bytes { name, bytes } => decode_noted(bytes, name)?,
         };
-        Ok(to_frame(&image))
+        let (frame, kind) = to_frame(&image);
+        Ok((frame, kind, notes))
     }
 }
 
@@ -79,6 +81,9 @@ pub struct BatchOptions {
     /// finishes only what is missing; writes are atomic, so an output that
     /// exists is whole).
     pub skip_existing: bool,
+    /// Fail a frame whose decoder went on past damage (a truncated JPEG)
+    /// instead of writing it; either way an [`Event::Note`] says so.
+    pub fail_on_damage: bool,
 }
 
 /// The share of `n` inputs that shard `index` of `count` takes: contiguous
@@ -103,6 +108,13 @@ pub enum Event<'a> {
     /// Every output existed already (with [`BatchOptions::skip_existing`]).
     Skipped {
         input: &'a Path,
+    },
+    /// Something about an input's decoding (damage worked around, a
+    /// conversion to 8 bits, an animation cut to its first frame), just
+    /// before the input's own event.
+    Note {
+        input: &'a Path,
+        note: &'a Note,
     },
 }
 
@@ -256,6 +268,7 @@ struct Item {
     stem: OsString,
     /// The frame's index in the whole set, for `animate` steps.
     index: u32,
+    notes: Vec<Note>,
 }
 
 /// What a codec task or the video reader reports back to the batch's loop.
@@ -341,10 +354,11 @@ pub fn run_batch(
                     return;
                 }
                 let Some(input) = inputs.get(i) else { return };
-                let item = Item {
+                let mut item = Item {
                     name: input.name().to_path_buf(),
                     stem: stem_of(input.name()).to_os_string(),
                     index: opts.first_index + i as u32,
+                    notes: Vec::new(),
                 };
                 let tx = tx.clone();
                 if opts.skip_existing && all_exist(plan, &item.stem, opts) {
@@ -354,7 +368,16 @@ pub fn run_batch(
                 s.spawn(move |_| {
                     let start = Instant::now();
                     let decoded = guarded(input.name(), "decoding", || {
-                        input.decode().map_err(Error::from)
+                        let (frame, kind, notes) = input.decode()?;
+                        let damage = notes.iter().find(|n| n.is_damage());
+                        if let (true, Some(note)) = (opts.fail_on_damage, damage) {
+                            return Err(Error::Io(IoError::Damaged {
+                                path: input.name().to_path_buf(),
+                                note: note.clone(),
+                            }));
+                        }
+                        item.notes = notes;
+                        Ok((frame, kind))
                     });
                     let _ = tx.send(Done::Decoded(i, item, decoded, start.elapsed()));
                 });
@@ -435,6 +458,12 @@ pub fn run_batch(
                 }
                 while let Some(outcome) = encoded.remove(&next_event) {
                     let item = items.remove(&next_event).expect("decoded before encoded");
+                    for note in &item.notes {
+                        on_event(Event::Note {
+                            input: &item.name,
+                            note,
+                        });
+                    }
                     settle(&mut report, &mut on_event, &item.name, outcome);
                     next_event += 1;
                     request(next_request);
@@ -515,6 +544,7 @@ fn read_video(
                 name: name.into(),
                 stem: frame_stem,
                 index: number,
+                notes: Vec::new(),
             };
             let done = if opts.skip_existing && all_exist(plan, &item.stem, opts) {
                 Done::Skipped(i, item)

@@ -181,6 +181,8 @@ pub enum IoError {
     Panicked { path: PathBuf, stage: &'static str },
     #[error(transparent)]
     Video(#[from] video::VideoError),
+    #[error("{}: {note} (--fail-on warning)", path.display())]
+    Damaged { path: PathBuf, note: Note },
 }
 
 /// File endings taken from directories and glob patterns.
@@ -353,24 +355,107 @@ fn limits() -> image::Limits {
 /// Decodes an image file (format from its content) within size limits,
 /// turned upright by its EXIF orientation.
 pub fn decode_file(path: &Path) -> Result<DynamicImage, IoError> {
-    let reader = ImageReader::open(path)
-        .and_then(ImageReader::with_guessed_format)
-        .map_err(|source| IoError::File {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    decode_upright(reader, path)
+    decode_file_noted(path).map(|(image, _)| image)
 }
 
 /// Decodes an image held in memory; `name` labels errors.
 pub fn decode_bytes(bytes: &[u8], name: &Path) -> Result<DynamicImage, IoError> {
+    decode_noted(bytes, name).map(|(image, _)| image)
+}
+
+/// [`decode_file`], with what the user should hear of the decoding.
+pub fn decode_file_noted(path: &Path) -> Result<(DynamicImage, Vec<Note>), IoError> {
+    let bytes = fs::read(path).map_err(|source| IoError::File {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode_noted(&bytes, path)
+}
+
+/// Something about an input's decoding that the user should hear of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// The decoder went on past damage: the frame is not the whole picture.
+    Damaged(&'static str),
+    /// More than 8 bits a channel (this layout), converted to 8.
+    Converted(String),
+    /// An animation, of which only the first frame is taken.
+    FirstFrameOnly,
+}
+
+impl Note {
+    /// Damage, which `--fail-on warning` turns into the frame's failure;
+    /// the others are conversions the user chose by bringing the file.
+    pub fn is_damage(&self) -> bool {
+        matches!(self, Note::Damaged(_))
+    }
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::Damaged(what) => write!(f, "damaged: {what}"),
+            Note::Converted(from) => write!(f, "{from} converted to 8 bits a channel"),
+            Note::FirstFrameOnly => write!(f, "an animation: only its first frame is taken"),
+        }
+    }
+}
+
+/// Decodes, noting damage the decoder worked around, conversions to 8
+/// bits and animations cut to their first frame.
+pub fn decode_noted(bytes: &[u8], name: &Path) -> Result<(DynamicImage, Vec<Note>), IoError> {
     let reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|source| IoError::File {
             path: name.to_path_buf(),
             source,
         })?;
-    decode_upright(reader, name)
+    let format = reader.format();
+    let image = decode_upright(reader, name)?;
+    let mut notes = Vec::new();
+    if format == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
+        // The JPEG decoder fills what is missing with gray and says nothing.
+        notes.push(Note::Damaged(
+            "the JPEG ends before its end marker (truncated): the missing rows are gray",
+        ));
+    }
+    use image::ColorType::*;
+    if let L16 | La16 | Rgb16 | Rgba16 | Rgb32F | Rgba32F = image.color() {
+        notes.push(Note::Converted(format!("{:?}", image.color())));
+    }
+    if is_animated(bytes, format) {
+        notes.push(Note::FirstFrameOnly);
+    }
+    Ok((image, notes))
+}
+
+/// Whether a JPEG's last scan is followed by its end-of-image marker. Inside
+/// entropy-coded data a 0xFF byte is always followed by 0x00 or a restart
+/// marker, so FF DA and FF D9 there are markers: an embedded EXIF thumbnail
+/// comes before the main image's scans and cannot fool this.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let marker = |m: u8| bytes.windows(2).rposition(|w| w == [0xFF, m]);
+    match (marker(0xDA), marker(0xD9)) {
+        (Some(scan), Some(end)) => end > scan,
+        _ => false,
+    }
+}
+
+/// Animated GIF, PNG (APNG) and WebP: the decoders give their first frame.
+fn is_animated(bytes: &[u8], format: Option<image::ImageFormat>) -> bool {
+    use image::AnimationDecoder;
+    let cursor = || std::io::Cursor::new(bytes);
+    match format {
+        Some(image::ImageFormat::Gif) => image::codecs::gif::GifDecoder::new(cursor())
+            .is_ok_and(|d| d.into_frames().take(2).count() > 1),
+        Some(image::ImageFormat::Png) => image::codecs::png::PngDecoder::new(cursor())
+            .and_then(|d| d.is_apng())
+            .unwrap_or(false),
+        Some(image::ImageFormat::WebP) => {
+            image::codecs::webp::WebPDecoder::new(cursor()).is_ok_and(|d| d.has_animation())
+        }
+        _ => false,
+    }
 }
 
 /// Decodes within [`limits`] and applies the EXIF orientation (JPEG, PNG,
@@ -578,6 +663,83 @@ pub fn remove_stale_temporaries(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x * 7) as u8, (y * 5) as u8, (x ^ y) as u8])
+        }))
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn a_truncated_jpeg_is_noted_even_behind_a_complete_thumbnail() {
+        let name = Path::new("t.jpg");
+        let whole = jpeg(64, 48);
+        assert_eq!(decode_noted(&whole, name).unwrap().1, []);
+        let cut = &whole[..whole.len() * 7 / 10];
+        let (image, notes) = decode_noted(cut, name).unwrap();
+        assert_eq!(image.width(), 64, "the decoder recovers");
+        assert!(notes.len() == 1 && notes[0].is_damage(), "{notes:?}");
+        // An EXIF-like APP1 segment holding a whole small JPEG (with its own
+        // scan and end markers) before the truncated main image.
+        let thumb = jpeg(8, 8);
+        let mut with_thumb = whole[..2].to_vec();
+        with_thumb.extend([0xFF, 0xE1]);
+        with_thumb.extend(((thumb.len() + 2) as u16).to_be_bytes());
+        with_thumb.extend(&thumb);
+        with_thumb.extend(&cut[2..]);
+        assert!(!jpeg_is_complete(&with_thumb));
+        with_thumb.extend(&whole[cut.len()..]);
+        assert!(jpeg_is_complete(&with_thumb));
+    }
+
+    #[test]
+    fn sixteen_bit_and_animated_inputs_are_noted() {
+        let name = Path::new("x");
+        let mut png16 = Vec::new();
+        DynamicImage::ImageRgb16(image::ImageBuffer::from_pixel(
+            4,
+            3,
+            image::Rgb([65535u16, 0, 300]),
+        ))
+        .write_to(
+            &mut std::io::Cursor::new(&mut png16),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+        let (image, notes) = decode_noted(&png16, name).unwrap();
+        assert_eq!(notes, [Note::Converted("Rgb16".into())]);
+        assert_eq!(
+            to_frame(&image).0.pixels()[0] & 0xFF_FF_FF,
+            0x01_00_FF,
+            "rounded to 8 bits"
+        );
+        let mut gif = Vec::new();
+        {
+            let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+            for v in [0u8, 255] {
+                let frame = image::Frame::new(image::RgbaImage::from_pixel(
+                    4,
+                    3,
+                    image::Rgba([v, v, v, 255]),
+                ));
+                encoder.encode_frame(frame).unwrap();
+            }
+        }
+        let (image, notes) = decode_noted(&gif, name).unwrap();
+        assert_eq!(notes, [Note::FirstFrameOnly]);
+        assert_eq!(
+            image.to_rgb8().get_pixel(0, 0).0,
+            [0, 0, 0],
+            "the first frame"
+        );
+    }
 
     #[test]
     fn gray_and_alpha_survive_a_frame_round_trip() {
