@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use stillgraph::io::batch::{BatchOptions, Frames, Input, output_file, run_batch, stem_of};
+use stillgraph::io::batch::{BatchOptions, Frames, Input, output_file, run_batch_on, stem_of};
 use stillgraph::io::{from_frame, write_atomic};
 use stillgraph::{Engine, Keep, compile};
 
@@ -47,21 +47,29 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     result
 }
 
+/// The engines in words: one, or how many of which.
+fn describe(engines: &[Engine]) -> String {
+    match engines {
+        [one] => one.describe().to_string(),
+        many => format!("{} engines ({})", many.len(), many[0].describe()),
+    }
+}
+
 fn measure(
     args: &BenchArgs,
     plan: &stillgraph::Plan,
     frames: &[Input],
     scratch: &Path,
 ) -> Result<(), String> {
-    let mut engine = Engine::new(args.source.backend).map_err(|e| e.to_string())?;
+    let mut engines = args.source.engines()?;
     let opts = |dir: &str| BatchOptions {
         out_dir: scratch.join(dir),
         encoding: args.codec.encoding(),
         ..BatchOptions::default()
     };
     // One warm-up pass over a few frames: pipelines compile, buffers grow.
-    run_batch(
-        &mut engine,
+    run_batch_on(
+        &mut engines,
         plan,
         Frames::Images(&frames[..frames.len().min(4)]),
         &opts("warm"),
@@ -70,8 +78,8 @@ fn measure(
     .map_err(|e| e.to_string())?;
 
     let start = Instant::now();
-    let report = run_batch(
-        &mut engine,
+    let report = run_batch_on(
+        &mut engines,
         plan,
         Frames::Images(frames),
         &opts("run"),
@@ -109,7 +117,7 @@ fn measure(
         "{}, {} frames on {}, {} codec threads, {} out",
         args.source.pipeline.display(),
         frames.len(),
-        engine.describe(),
+        describe(&engines),
         rayon::current_num_threads(),
         args.codec.format.extension()
     );
@@ -124,7 +132,7 @@ fn measure(
         share(stages[2])
     );
     println!(
-        "compute:     {:.2} ms per frame on the calling thread",
+        "compute:     {:.2} ms per frame (summed over engines)",
         1e3 * stages[1].as_secs_f64() / n
     );
     println!(

@@ -24,6 +24,15 @@ enum Exec {
     Gpu(Box<GpuBackend>),
 }
 
+/// Which GPUs [`Engine::gpus`] opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gpus {
+    /// Every hardware adapter.
+    All,
+    /// The first N, best first.
+    First(u32),
+}
+
 /// Runs plans on one backend.
 pub struct Engine {
     exec: Exec,
@@ -133,6 +142,32 @@ impl Engine {
                 .map(|ns| std::time::Duration::from_nanos(ns as u64)),
             Exec::Cpu(_) => None,
         }
+    }
+
+    /// GPU engines for a batch spread over several GPUs: `streams` on each
+    /// of the GPUs `which` names (more than one engine on a GPU, each with
+    /// its own device and queue, lets one frame's transfers overlap
+    /// another's compute). Hardware adapters only, unless
+    /// `allow_software` (for tests on a machine without a GPU).
+    pub fn gpus(which: Gpus, streams: u32, allow_software: bool) -> Result<Vec<Self>, GpuError> {
+        let found = gpu::find_adapters(allow_software);
+        let count = match which {
+            Gpus::All => found.len(),
+            Gpus::First(n) => n as usize,
+        };
+        if found.is_empty() || found.len() < count {
+            return Err(GpuError::TooFewGpus {
+                wanted: count,
+                found: found.len(),
+            });
+        }
+        let mut engines = Vec::new();
+        for adapter in &found[..count] {
+            for _ in 0..streams.max(1) {
+                engines.push(Self::gpu(adapter.clone())?);
+            }
+        }
+        Ok(engines)
     }
 
     /// Runs a plan on an image and returns its first output in the image's

@@ -9,7 +9,8 @@ mod bench;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use stillgraph::io::batch::{BatchOptions, Event, Frames, Input, run_batch, shard_range};
+use stillgraph::engine::Gpus;
+use stillgraph::io::batch::{BatchOptions, Event, Frames, Input, run_batch_on, shard_range};
 use stillgraph::io::video::{self, Ffmpeg, Rate, Sampling, VideoOutput, VideoReader};
 use stillgraph::io::{Encoding, Format, PngCompression, discover};
 use stillgraph::ops::OPS;
@@ -149,6 +150,14 @@ struct Source {
     /// software adapter (llvmpipe); cpu: the CPU backend.
     #[arg(long, default_value = "auto")]
     backend: Backend,
+    /// Run on several GPUs: all, or the first N (best first), frames spread
+    /// among them; outputs are the same as on one.
+    #[arg(long, value_parser = parse_gpus)]
+    gpus: Option<Gpus>,
+    /// Engines on each GPU, each with its own device and queue, so that one
+    /// frame's transfers overlap another's compute.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    gpu_streams: u32,
 }
 
 /// How outputs are written, and by how many threads.
@@ -191,6 +200,25 @@ impl Codec {
 }
 
 impl Source {
+    /// The engines to run on: one, or several with `--gpus`/`--gpu-streams`.
+    fn engines(&self) -> Result<Vec<Engine>, String> {
+        if self.gpus.is_none() && self.gpu_streams == 1 {
+            return Ok(vec![Engine::new(self.backend).map_err(|e| e.to_string())?]);
+        }
+        if self.backend == Backend::Cpu {
+            return Err("--gpus and --gpu-streams run the GPU backend: drop --backend cpu".into());
+        }
+        let which = self.gpus.unwrap_or(Gpus::First(1));
+        let engines = Engine::gpus(which, self.gpu_streams, self.backend == Backend::Gpu)
+            .map_err(|e| e.to_string())?;
+        log::info!(
+            "{} engines: {}",
+            engines.len(),
+            engines.iter().map(Engine::describe).collect::<Vec<_>>().join(", ")
+        );
+        Ok(engines)
+    }
+
     /// The input files (or the bundled photograph), saying what was skipped.
     fn inputs(&self) -> Result<Vec<Input>, String> {
         if self.inputs.is_empty() {
@@ -213,6 +241,18 @@ impl Source {
             );
         }
         Ok(found.images.into_iter().map(Input::File).collect())
+    }
+}
+
+fn parse_gpus(s: &str) -> Result<Gpus, String> {
+    match s {
+        "all" => Ok(Gpus::All),
+        n => n
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n > 0)
+            .map(Gpus::First)
+            .ok_or(format!("expected all or a number of GPUs above 0 (got {s:?})")),
     }
 }
 
@@ -464,7 +504,7 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
         skip_existing: args.skip_existing,
         fail_on_damage: args.fail_on == FailOn::Warning,
     };
-    let mut engine = Engine::new(args.source.backend).map_err(|e| e.to_string())?;
+    let mut engines = args.source.engines()?;
 
     let frames = match reader.take() {
         Some(reader) => Frames::Video {
@@ -492,7 +532,7 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
         ProgressBar::hidden()
     };
     let mut notes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    let report = run_batch(&mut engine, &plan, frames, &opts, |event| {
+    let report = run_batch_on(&mut engines, &plan, frames, &opts, |event| {
         match event {
             Event::Written { files, .. } if single => {
                 for f in files {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use common::{gpu_engine, plan};
 use stillgraph::Engine;
-use stillgraph::io::batch::{BatchOptions, Event, Frames, Input, run_batch};
+use stillgraph::engine::Gpus;
+use stillgraph::io::batch::{BatchOptions, Event, Frames, Input, run_batch_on};
 use stillgraph::io::{Encoding, Format};
 
 /// Twelve frames of different sizes and content, the seventh a corrupt PNG.
@@ -32,7 +33,7 @@ fn frames(dir: &Path) -> Vec<Input> {
 /// Runs the batch on a pool of `threads`; returns the inputs in the order
 /// their events came, which failed, and the bytes of every output file.
 fn run(
-    engine: &mut Engine,
+    engines: &mut [Engine],
     inputs: &[Input],
     out: &Path,
     format: Format,
@@ -56,8 +57,8 @@ fn run(
     let mut order = Vec::new();
     let report = pool
         .install(|| {
-            run_batch(
-                engine,
+            run_batch_on(
+                engines,
                 &p,
                 Frames::Images(inputs),
                 &opts,
@@ -93,8 +94,8 @@ fn a_parallel_batch_reports_in_order_and_writes_what_one_thread_writes() {
     let names: Vec<PathBuf> = inputs.iter().map(|i| i.name().to_path_buf()).collect();
     for format in [Format::Png, Format::Jpeg] {
         let out = |threads: usize| dir.path().join(format!("{format:?}{threads}"));
-        let one = run(&mut Engine::cpu(), &inputs, &out(1), format, 1);
-        let four = run(&mut Engine::cpu(), &inputs, &out(4), format, 4);
+        let one = run(&mut [Engine::cpu()], &inputs, &out(1), format, 1);
+        let four = run(&mut [Engine::cpu()], &inputs, &out(4), format, 4);
         for (order, failed, written) in [&one, &four] {
             assert_eq!(order, &names, "events come in input order");
             assert_eq!(failed, &[names[6].clone()], "only the corrupt frame fails");
@@ -113,8 +114,29 @@ fn the_gpu_backend_runs_a_parallel_batch_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let inputs = frames(dir.path());
     let names: Vec<PathBuf> = inputs.iter().map(|i| i.name().to_path_buf()).collect();
-    let (order, failed, written) = run(&mut gpu, &inputs, &dir.path().join("gpu"), Format::Png, 3);
+    let (order, failed, written) = run(
+        std::slice::from_mut(&mut gpu),
+        &inputs,
+        &dir.path().join("gpu"),
+        Format::Png,
+        3,
+    );
     assert_eq!(order, names);
     assert_eq!(failed, [names[6].clone()]);
     assert_eq!(written.len(), 2 * 11);
+
+    // Three engines on the one adapter (as on three GPUs): frames go to
+    // whichever is free, and the batch is the same, in the same order.
+    let mut three = Engine::gpus(Gpus::First(1), 3, true).unwrap();
+    assert_eq!(three.len(), 3);
+    let (order3, failed3, written3) = run(
+        &mut three,
+        &inputs,
+        &dir.path().join("gpu3"),
+        Format::Png,
+        3,
+    );
+    assert_eq!(order3, names);
+    assert_eq!(failed3, [names[6].clone()]);
+    assert!(written3 == written, "three engines write what one writes");
 }

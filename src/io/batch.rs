@@ -274,6 +274,8 @@ struct Item {
 /// What a codec task or the video reader reports back to the batch's loop.
 enum Done {
     Decoded(usize, Item, Result<(Frame, ColorKind), Error>, Duration),
+    /// Frame `.0`'s outputs from engine `.1` (with several engines).
+    Computed(usize, usize, Result<Vec<Frame>, Error>, Duration),
     Encoded(usize, Result<Vec<PathBuf>, Error>, Duration),
     Skipped(usize, Item),
     /// There is no item `usize` or after it; with the error that ended the
@@ -307,6 +309,21 @@ enum Outcome {
 /// is one more `Failed` event, for the video's path.
 pub fn run_batch(
     engine: &mut Engine,
+    plan: &Plan,
+    frames: Frames,
+    opts: &BatchOptions,
+    on_event: impl FnMut(Event),
+) -> Result<BatchReport, IoError> {
+    run_batch_on(std::slice::from_mut(engine), plan, frames, opts, on_event)
+}
+
+/// [`run_batch`] on several engines at once (one or more per GPU, from
+/// [`Engine::gpus`]): each frame goes to the next engine that is free, on
+/// a thread of its own, and outputs and events keep input order, so they
+/// are what one engine gives. With one engine, frames run on the calling
+/// thread (the CPU backend's kernels then use the caller's rayon pool).
+pub fn run_batch_on(
+    engines: &mut [Engine],
     plan: &Plan,
     frames: Frames,
     opts: &BatchOptions,
@@ -345,6 +362,28 @@ pub fn run_batch(
                 )
             }
             None => (None, None),
+        };
+        // Several engines: one thread each, fed frames in order; each is
+        // given at most two at once, so that it never waits for the loop.
+        let mut engines = match engines {
+            [engine] => Engines::One(engine),
+            many => Engines::Many(
+                many.iter_mut()
+                    .enumerate()
+                    .map(|(e, engine)| {
+                        let (work_tx, work_rx) = mpsc::channel::<Work>();
+                        let tx = tx.clone();
+                        threads.spawn(move || {
+                            for (i, frame, index, name) in work_rx {
+                                let start = Instant::now();
+                                let computed = compute(engine, plan, &frame, index, &name);
+                                let _ = tx.send(Done::Computed(i, e, computed, start.elapsed()));
+                            }
+                        });
+                        (work_tx, 0usize)
+                    })
+                    .collect(),
+            ),
         };
         rayon::in_place_scope(|s| {
             let request = |i: usize| {
@@ -388,8 +427,10 @@ pub fn run_batch(
             let mut ended_by = None;
             let mut items = BTreeMap::new();
             let mut decoded = BTreeMap::new();
+            let mut kinds = HashMap::new();
+            let mut computed = BTreeMap::new();
             let mut encoded = BTreeMap::new();
-            let (mut next_compute, mut next_event) = (0, 0);
+            let (mut next_compute, mut next_sink, mut next_event) = (0, 0, 0);
             while end.is_none_or(|n| next_event < n) {
                 match next_done(&rx) {
                     Some(Done::Decoded(i, item, result, took)) => {
@@ -405,33 +446,67 @@ pub fn run_batch(
                         items.insert(i, item);
                         decoded.insert(i, None);
                     }
+                    Some(Done::Computed(i, e, result, took)) => {
+                        report.compute += took;
+                        if let Engines::Many(work) = &mut engines {
+                            work[e].1 -= 1;
+                        }
+                        let kind = kinds.remove(&i).expect("dispatched with its kind");
+                        computed.insert(i, Some(result.map(|frames| (frames, kind))));
+                    }
                     Some(Done::End(i, error)) => {
                         end = Some(i);
                         ended_by = error;
                     }
                     None => break, // unreachable: `tx` lives until the loop ends
                 }
-                // In input order; a skipped input (`None`) goes straight to its event.
+                // In input order, to the engine (or the least busy one); a
+                // skipped input (`None`) goes straight on to its event.
                 while let Some(entry) = decoded.remove(&next_compute) {
                     let i = next_compute;
+                    let item = &items[&i];
+                    let result = match entry {
+                        None => None,
+                        Some(Err(error)) => Some(Err(error)),
+                        Some(Ok((frame, kind))) => match &mut engines {
+                            Engines::One(engine) => {
+                                let start = Instant::now();
+                                let result = compute(engine, plan, &frame, item.index, &item.name);
+                                report.compute += start.elapsed();
+                                Some(result.map(|frames| (frames, kind)))
+                            }
+                            Engines::Many(work) => {
+                                let free = work
+                                    .iter_mut()
+                                    .filter(|(_, busy)| *busy < 2)
+                                    .min_by_key(|(_, busy)| *busy);
+                                let Some((work_tx, busy)) = free else {
+                                    // Every engine has two frames: wait for one.
+                                    decoded.insert(i, Some(Ok((frame, kind))));
+                                    break;
+                                };
+                                *busy += 1;
+                                kinds.insert(i, kind);
+                                let _ = work_tx.send((i, frame, item.index, item.name.clone()));
+                                next_compute += 1;
+                                continue;
+                            }
+                        },
+                    };
                     next_compute += 1;
-                    let Some(result) = entry else {
+                    computed.insert(i, result);
+                }
+                // In input order (a video takes its frames in order), to the
+                // encoders or the video; a skipped input to its event.
+                while let Some(result) = computed.remove(&next_sink) {
+                    let i = next_sink;
+                    next_sink += 1;
+                    let item = &items[&i];
+                    let Some(result) = result else {
                         encoded.insert(i, Outcome::Skipped);
                         continue;
                     };
-                    let item = &items[&i];
-                    let start = Instant::now();
-                    let computed = result.and_then(|(frame, kind)| {
-                        let frames = engine.run_frame(plan, &frame, item.index).map_err(|e| {
-                            Error::Frame {
-                                path: item.name.clone(),
-                                source: e,
-                            }
-                        })?;
-                        Ok((frames, kind))
-                    });
-                    report.compute += start.elapsed();
-                    match computed {
+                    match result {
                         Ok((mut frames, _)) if to_video.is_some() => {
                             let frame = frames.swap_remove(0);
                             if let Some(to_video) = &to_video {
@@ -474,7 +549,7 @@ pub fn run_batch(
                 settle(&mut report, &mut on_event, &path, Outcome::Failed(error));
             }
         });
-        drop((to_video, credits));
+        drop((to_video, credits, engines));
         if let Some(video) = video {
             let finished = video.join().unwrap_or_else(|_| {
                 Err(IoError::Panicked {
@@ -595,6 +670,33 @@ fn write_video(
         Some(w) => w.finish().map(drop).map_err(IoError::from),
         None => Ok(()),
     }
+}
+
+/// The engines of a batch: one, run on the calling thread, or several, each
+/// on its own thread, with its work queue and how many frames it holds.
+enum Engines<'a> {
+    One(&'a mut Engine),
+    Many(Vec<(mpsc::Sender<Work>, usize)>),
+}
+
+/// A frame for an engine thread: its place in the batch, the frame, its
+/// index for `animate` steps, and its name for errors.
+type Work = (usize, Frame, u32, PathBuf);
+
+/// Runs one frame, its error naming the frame.
+fn compute(
+    engine: &mut Engine,
+    plan: &Plan,
+    frame: &Frame,
+    index: u32,
+    name: &Path,
+) -> Result<Vec<Frame>, Error> {
+    engine
+        .run_frame(plan, frame, index)
+        .map_err(|e| Error::Frame {
+            path: name.to_path_buf(),
+            source: e,
+        })
 }
 
 fn all_exist(plan: &Plan, stem: &OsStr, opts: &BatchOptions) -> bool {

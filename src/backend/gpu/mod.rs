@@ -19,6 +19,8 @@ use crate::ops::{Binding, FrameCtx, GpuWork};
 pub enum GpuError {
     #[error("no GPU adapter found{0}")]
     NoAdapter(&'static str),
+    #[error("{wanted} GPUs asked for, {found} found")]
+    TooFewGpus { wanted: usize, found: usize },
     #[error("cannot open the GPU device: {0}")]
     Device(String),
     #[error("GPU error: {0}")]
@@ -32,6 +34,7 @@ pub enum GpuError {
 }
 
 /// The adapter found, and whether it is a software rasterizer.
+#[derive(Clone)]
 pub struct Found {
     pub adapter: wgpu::Adapter,
     pub software: bool,
@@ -40,6 +43,14 @@ pub struct Found {
 /// The best adapter: discrete, then integrated, virtual, other; a CPU
 /// (software) adapter only when `allow_software`.
 pub fn find_adapter(allow_software: bool) -> Option<Found> {
+    find_adapters(allow_software).into_iter().next()
+}
+
+/// Every adapter that runs compute shaders, best first (discrete, then
+/// integrated, virtual, other, and software ones only when
+/// `allow_software`), in the order the platform lists them within a kind,
+/// so that adapter k is the same GPU from run to run.
+pub fn find_adapters(allow_software: bool) -> Vec<Found> {
     let backends = wgpu::Backends::PRIMARY;
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends,
@@ -53,20 +64,30 @@ pub fn find_adapter(allow_software: bool) -> Option<Found> {
         wgpu::DeviceType::Other => 3,
         wgpu::DeviceType::Cpu => 4,
     };
-    pollster::block_on(instance.enumerate_adapters(backends))
+    let mut adapters: Vec<wgpu::Adapter> =
+        pollster::block_on(instance.enumerate_adapters(backends))
+            .into_iter()
+            .filter(|a| {
+                let compute = a
+                    .get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+                compute && (allow_software || a.get_info().device_type != wgpu::DeviceType::Cpu)
+            })
+            .collect();
+    // One GPU may be listed by several APIs (Vulkan and DX12 on Windows):
+    // keep the adapters of the API that lists the best one.
+    adapters.sort_by_key(|a| rank(a.get_info().device_type));
+    if let Some(api) = adapters.first().map(|a| a.get_info().backend) {
+        adapters.retain(|a| a.get_info().backend == api);
+    }
+    adapters
         .into_iter()
-        .filter(|a| {
-            let compute = a
-                .get_downlevel_capabilities()
-                .flags
-                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
-            compute && (allow_software || a.get_info().device_type != wgpu::DeviceType::Cpu)
-        })
-        .min_by_key(|a| rank(a.get_info().device_type))
         .map(|adapter| Found {
             software: adapter.get_info().device_type == wgpu::DeviceType::Cpu,
             adapter,
         })
+        .collect()
 }
 
 fn wgpu_error(e: impl std::fmt::Display) -> GpuError {
