@@ -214,7 +214,11 @@ impl Source {
         log::info!(
             "{} engines: {}",
             engines.len(),
-            engines.iter().map(Engine::describe).collect::<Vec<_>>().join(", ")
+            engines
+                .iter()
+                .map(Engine::describe)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         Ok(engines)
     }
@@ -252,7 +256,9 @@ fn parse_gpus(s: &str) -> Result<Gpus, String> {
             .ok()
             .filter(|&n| n > 0)
             .map(Gpus::First)
-            .ok_or(format!("expected all or a number of GPUs above 0 (got {s:?})")),
+            .ok_or(format!(
+                "expected all or a number of GPUs above 0 (got {s:?})"
+            )),
     }
 }
 
