@@ -34,6 +34,7 @@ pub mod io;
 pub mod ops;
 pub mod pipeline;
 pub mod rng;
+pub mod stream;
 
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 //! in order (see [`run_batch`]).
 //! A bad frame costs only itself: it is reported and the batch goes on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -18,6 +18,7 @@ use crate::Error;
 use crate::engine::Engine;
 use crate::frame::Frame;
 use crate::graph::Plan;
+use crate::stream::Stream;
 
 /// One input frame.
 #[derive(Debug, Clone)]
@@ -274,8 +275,8 @@ struct Item {
 /// What a codec task or the video reader reports back to the batch's loop.
 enum Done {
     Decoded(usize, Item, Result<(Frame, ColorKind), Error>, Duration),
-    /// Frame `.0`'s outputs from engine `.1` (with several engines).
-    Computed(usize, usize, Result<Vec<Frame>, Error>, Duration),
+    /// An engine thread has an output ready in the stream.
+    Computed,
     Encoded(usize, Result<Vec<PathBuf>, Error>, Duration),
     Skipped(usize, Item),
     /// There is no item `usize` or after it; with the error that ended the
@@ -363,28 +364,12 @@ pub fn run_batch_on(
             }
             None => (None, None),
         };
-        // Several engines: one thread each, fed frames in order; each is
-        // given at most two at once, so that it never waits for the loop.
-        let mut engines = match engines {
-            [engine] => Engines::One(engine),
-            many => Engines::Many(
-                many.iter_mut()
-                    .enumerate()
-                    .map(|(e, engine)| {
-                        let (work_tx, work_rx) = mpsc::channel::<Work>();
-                        let tx = tx.clone();
-                        threads.spawn(move || {
-                            for (i, frame, index, name) in work_rx {
-                                let start = Instant::now();
-                                let computed = compute(engine, plan, &frame, index, &name);
-                                let _ = tx.send(Done::Computed(i, e, computed, start.elapsed()));
-                            }
-                        });
-                        (work_tx, 0usize)
-                    })
-                    .collect(),
-            ),
-        };
+        let wake = tx.clone();
+        let mut stream = Stream::new(threads, engines, plan, window, move || {
+            let _ = wake.send(Done::Computed);
+        });
+        // Which batch item each frame in the stream is, in push order.
+        let mut pushed = VecDeque::new();
         rayon::in_place_scope(|s| {
             let request = |i: usize| {
                 if let Some(credits) = &credits {
@@ -427,7 +412,6 @@ pub fn run_batch_on(
             let mut ended_by = None;
             let mut items = BTreeMap::new();
             let mut decoded = BTreeMap::new();
-            let mut kinds = HashMap::new();
             let mut computed = BTreeMap::new();
             let mut encoded = BTreeMap::new();
             let (mut next_compute, mut next_sink, mut next_event) = (0, 0, 0);
@@ -446,55 +430,52 @@ pub fn run_batch_on(
                         items.insert(i, item);
                         decoded.insert(i, None);
                     }
-                    Some(Done::Computed(i, e, result, took)) => {
-                        report.compute += took;
-                        if let Engines::Many(work) = &mut engines {
-                            work[e].1 -= 1;
-                        }
-                        let kind = kinds.remove(&i).expect("dispatched with its kind");
-                        computed.insert(i, Some(result.map(|frames| (frames, kind))));
-                    }
+                    // An engine thread finished a frame: `try_pull` below takes it.
+                    Some(Done::Computed) => {}
                     Some(Done::End(i, error)) => {
                         end = Some(i);
                         ended_by = error;
                     }
                     None => break, // unreachable: `tx` lives until the loop ends
                 }
-                // In input order, to the engine (or the least busy one); a
-                // skipped input (`None`) goes straight on to its event.
-                while let Some(entry) = decoded.remove(&next_compute) {
-                    let i = next_compute;
-                    let item = &items[&i];
-                    let result = match entry {
-                        None => None,
-                        Some(Err(error)) => Some(Err(error)),
-                        Some(Ok((frame, kind))) => match &mut engines {
-                            Engines::One(engine) => {
-                                let start = Instant::now();
-                                let result = compute(engine, plan, &frame, item.index, &item.name);
-                                report.compute += start.elapsed();
-                                Some(result.map(|frames| (frames, kind)))
-                            }
-                            Engines::Many(work) => {
-                                let free = work
-                                    .iter_mut()
-                                    .filter(|(_, busy)| *busy < 2)
-                                    .min_by_key(|(_, busy)| *busy);
-                                let Some((work_tx, busy)) = free else {
-                                    // Every engine has two frames: wait for one.
+                // Into the stream and out again until neither moves: an output
+                // pulled makes room for a frame that found the stream full.
+                loop {
+                    // In input order, into the stream; a skipped input (`None`)
+                    // goes straight on to its event.
+                    while let Some(entry) = decoded.remove(&next_compute) {
+                        let i = next_compute;
+                        match entry {
+                            Some(Ok((frame, kind))) => {
+                                if let Err(frame) = stream.push(frame, items[&i].index) {
                                     decoded.insert(i, Some(Ok((frame, kind))));
-                                    break;
-                                };
-                                *busy += 1;
-                                kinds.insert(i, kind);
-                                let _ = work_tx.send((i, frame, item.index, item.name.clone()));
-                                next_compute += 1;
-                                continue;
+                                    break; // full: it waits for an output to be pulled
+                                }
+                                pushed.push_back((i, kind));
                             }
-                        },
-                    };
-                    next_compute += 1;
-                    computed.insert(i, result);
+                            Some(Err(error)) => {
+                                computed.insert(i, Some(Err(error)));
+                            }
+                            None => {
+                                computed.insert(i, None);
+                            }
+                        }
+                        next_compute += 1;
+                    }
+                    let mut moved = false;
+                    while let Some(output) = stream.try_pull() {
+                        moved = true;
+                        report.compute += output.took;
+                        let (i, kind) = pushed.pop_front().expect("one entry a push");
+                        let result = output.frames.map_err(|e| Error::Frame {
+                            path: items[&i].name.clone(),
+                            source: e,
+                        });
+                        computed.insert(i, Some(result.map(|frames| (frames, kind))));
+                    }
+                    if !moved {
+                        break;
+                    }
                 }
                 // In input order (a video takes its frames in order), to the
                 // encoders or the video; a skipped input to its event.
@@ -549,7 +530,7 @@ pub fn run_batch_on(
                 settle(&mut report, &mut on_event, &path, Outcome::Failed(error));
             }
         });
-        drop((to_video, credits, engines));
+        drop((to_video, credits, stream));
         if let Some(video) = video {
             let finished = video.join().unwrap_or_else(|_| {
                 Err(IoError::Panicked {
@@ -670,33 +651,6 @@ fn write_video(
         Some(w) => w.finish().map(drop).map_err(IoError::from),
         None => Ok(()),
     }
-}
-
-/// The engines of a batch: one, run on the calling thread, or several, each
-/// on its own thread, with its work queue and how many frames it holds.
-enum Engines<'a> {
-    One(&'a mut Engine),
-    Many(Vec<(mpsc::Sender<Work>, usize)>),
-}
-
-/// A frame for an engine thread: its place in the batch, the frame, its
-/// index for `animate` steps, and its name for errors.
-type Work = (usize, Frame, u32, PathBuf);
-
-/// Runs one frame, its error naming the frame.
-fn compute(
-    engine: &mut Engine,
-    plan: &Plan,
-    frame: &Frame,
-    index: u32,
-    name: &Path,
-) -> Result<Vec<Frame>, Error> {
-    engine
-        .run_frame(plan, frame, index)
-        .map_err(|e| Error::Frame {
-            path: name.to_path_buf(),
-            source: e,
-        })
 }
 
 fn all_exist(plan: &Plan, stem: &OsStr, opts: &BatchOptions) -> bool {
