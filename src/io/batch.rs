@@ -82,6 +82,11 @@ pub struct BatchOptions {
     /// finishes only what is missing; writes are atomic, so an output that
     /// exists is whole).
     pub skip_existing: bool,
+    /// Frames at most between the start of their decoding and their event
+    /// (default `2 × threads + 2`): fewer save memory (a 1080p frame is
+    /// about 8 MB here, and more while it is decoded or encoded), more keep
+    /// the codec threads busier when frames differ in cost.
+    pub in_flight: Option<usize>,
     /// Fail a frame whose decoder went on past damage (a truncated JPEG)
     /// instead of writing it; either way an [`Event::Note`] says so.
     pub fail_on_damage: bool,
@@ -299,11 +304,11 @@ enum Outcome {
 /// is made from (the global one unless the caller installs another), the
 /// same threads the CPU backend's kernels use, so codecs and kernels share
 /// the cores without oversubscribing them; a video is read, and a video
-/// written, by ffmpeg processes fed from threads of their own. The backend
-/// runs frames one at a time, in order, on the calling thread. At most
-/// `2 × threads + 2` frames are between decode and their event at once, so
-/// memory stays flat however long the batch is. A decoder or encoder that
-/// panics costs only its frame.
+/// written, by ffmpeg processes fed from threads of their own. Frames go
+/// through a [`Stream`]: one engine runs them in order on the calling
+/// thread. At most [`BatchOptions::in_flight`] frames are between decode
+/// and their event at once, so memory stays flat however long the batch
+/// is. A decoder or encoder that panics costs only its frame.
 ///
 /// With [`BatchOptions::video`], `Written` says that a frame went to the
 /// encoder; the video takes its name once the batch ends, and a failure then
@@ -341,7 +346,10 @@ pub fn run_batch_on(
     dirs.dedup();
     dirs.iter().for_each(|d| remove_stale_temporaries(d));
     let mut report = BatchReport::default();
-    let window = 2 * rayon::current_num_threads() + 2;
+    let window = opts
+        .in_flight
+        .unwrap_or(2 * rayon::current_num_threads() + 2)
+        .max(1);
     let (tx, rx) = mpsc::channel::<Done>();
     std::thread::scope(|threads| {
         let (inputs, credits) = match frames {
