@@ -543,6 +543,7 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
         ProgressBar::hidden()
     };
     let mut notes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let start = std::time::Instant::now();
     let report = run_batch_on(&mut engines, &plan, frames, &opts, |event| {
         match event {
             Event::Written { files, .. } if single => {
@@ -570,6 +571,20 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
     })
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
+    if !single && report.written > 0 {
+        let wall = start.elapsed().as_secs_f64();
+        let stages = [report.decode, report.compute, report.encode].map(|d| d.as_secs_f64());
+        let total: f64 = stages.iter().sum::<f64>().max(1e-9);
+        let share = |k: usize| 100.0 * stages[k] / total;
+        log::info!(
+            "{:.1} frames/s ({} in {wall:.2} s); stage time, summed over threads: decode {:.0}%, compute {:.0}%, encode {:.0}%",
+            report.written as f64 / wall,
+            report.written,
+            share(0),
+            share(1),
+            share(2)
+        );
+    }
     // Conversions once a run, not once a frame.
     for (note, inputs) in &notes {
         let shown = inputs.len().min(3);
