@@ -176,8 +176,8 @@ struct Codec {
     /// Threads for decoding, encoding and the CPU backend (default: all cores).
     #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
-    /// Frames in memory at most, from decoding to writing (default 2 ×
-    /// threads + 2): fewer save memory, about 8 MB a 1080p frame.
+    /// Frames in memory at most, from decoding to writing (default threads
+    /// + 2): fewer save memory, about 8 MB a 1080p frame.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     in_flight: Option<u32>,
 }

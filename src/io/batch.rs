@@ -83,7 +83,7 @@ pub struct BatchOptions {
     /// exists is whole).
     pub skip_existing: bool,
     /// Frames at most between the start of their decoding and their event
-    /// (default `2 × threads + 2`): fewer save memory (a 1080p frame is
+    /// (default `threads + 2`): fewer save memory (a 1080p frame is
     /// about 8 MB here, and more while it is decoded or encoded), more keep
     /// the codec threads busier when frames differ in cost.
     pub in_flight: Option<usize>,
@@ -348,7 +348,7 @@ pub fn run_batch_on(
     let mut report = BatchReport::default();
     let window = opts
         .in_flight
-        .unwrap_or(2 * rayon::current_num_threads() + 2)
+        .unwrap_or(rayon::current_num_threads() + 2)
         .max(1);
     let (tx, rx) = mpsc::channel::<Done>();
     std::thread::scope(|threads| {
