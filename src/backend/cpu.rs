@@ -5,6 +5,10 @@ use crate::frame::{Frame, Size};
 use crate::graph::{Plan, Source};
 use crate::ops::FrameCtx;
 
+/// Slot buffers larger than this (a 64-megapixel frame) are freed after
+/// each frame rather than kept for the next.
+const KEEP_SLOT_BYTES: usize = 256 << 20;
+
 /// The CPU backend; keeps its slot buffers between frames.
 #[derive(Debug, Default)]
 pub struct CpuBackend {
@@ -43,10 +47,17 @@ impl CpuBackend {
             self.slots[node.slot] = out;
         }
         out.resize_with(plan.reads.len(), || Frame::new(Size::new(0, 0)));
+        // Each read node has a slot of its own: its frame is handed over,
+        // not copied, and the slot takes the caller's old frame to reuse.
         for ((n, _), f) in plan.reads.iter().zip(out.iter_mut()) {
-            let slot = &self.slots[plan.nodes[*n].slot];
-            f.reshape(slot.size());
-            f.pixels_mut().copy_from_slice(slot.pixels());
+            std::mem::swap(f, &mut self.slots[plan.nodes[*n].slot]);
+        }
+        // Keeping slot buffers saves allocating them for the next frame;
+        // for huge frames, memory matters more than that.
+        for slot in &mut self.slots {
+            if slot.pixels().len() * 4 > KEEP_SLOT_BYTES {
+                *slot = Frame::new(Size::new(0, 0));
+            }
         }
     }
 }

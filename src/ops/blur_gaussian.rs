@@ -72,25 +72,38 @@ impl Op for BlurGaussian {
     fn run_cpu(&self, _ctx: &FrameCtx, inputs: &[&Frame], out: &mut Frame) {
         let w = weights(self.sigma);
         let src = inputs[0];
-        let width = src.width() as usize;
-
-        // Pass 1 (WGSL `horizontal`): each row, padded by reflection, into f32.
-        let mut scratch = vec![[0f32; 3]; src.size().pixels()];
-        let bufs = || RowBufs::new(width, w.len() / 2);
-        scratch
-            .par_chunks_mut(width)
-            .zip(src.pixels().par_chunks(width))
-            .for_each_init(bufs, |bufs, (line, row)| horizontal(row, &w, bufs, line));
-
-        // Pass 2 (WGSL `vertical`): columns, a whole row of taps at a time so
-        // the inner loop runs along memory.
-        let acc = || vec![[0f32; 3]; width];
+        let (width, height) = (src.width() as usize, src.height() as usize);
+        let (r, taps) = (w.len() / 2, w.len());
+        // Bands of rows, one per thread (but at least 8 radii tall, as each
+        // band recomputes the 2 radii of rows its neighbours also need):
+        // each slides a ring of the last `taps` rows of the horizontal pass
+        // (WGSL `horizontal`) down its band and emits an output row (WGSL
+        // `vertical`) per step. Memory is a ring a thread, not a frame of
+        // f32 (12 bytes a pixel), and the ring stays in cache.
+        let bands = rayon::current_num_threads()
+            .min(height / (8 * r).max(1))
+            .max(1);
+        let band_rows = height.div_ceil(bands);
         out.pixels_mut()
-            .par_chunks_mut(width)
-            .zip(src.pixels().par_chunks(width))
+            .par_chunks_mut(band_rows * width)
+            .zip(src.pixels().par_chunks(band_rows * width))
             .enumerate()
-            .for_each_init(acc, |acc, (y, (line, alpha))| {
-                vertical(&scratch, y, &w, acc, alpha, line)
+            .for_each(|(b, (lines, alpha))| {
+                let y0 = b * band_rows;
+                let mut ring = vec![[0f32; 3]; taps * width];
+                let mut bufs = RowBufs::new(width, r);
+                let mut acc = vec![[0f32; 3]; width];
+                for j in 0..lines.len() / width + 2 * r {
+                    // Band row j holds source row y0 + j - r, reflected.
+                    let sy = reflect((y0 + j) as i32 - r as i32, height as i32) as usize;
+                    let row = &src.pixels()[sy * width..][..width];
+                    horizontal(row, &w, &mut bufs, &mut ring[j % taps * width..][..width]);
+                    if let Some(y) = j.checked_sub(2 * r) {
+                        let line = &mut lines[y * width..][..width];
+                        let alpha = &alpha[y * width..][..width];
+                        vertical(&ring, y, &w, &mut acc, alpha, line);
+                    }
+                }
             });
     }
 
@@ -179,7 +192,7 @@ fn horizontal_inner(row: &[u32], w: &[f32], bufs: &mut RowBufs, line: &mut [[f32
 }
 
 avx2_twin!(vertical => vertical_inner(
-    scratch: &[[f32; 3]],
+    ring: &[[f32; 3]],
     y: usize,
     w: &[f32],
     acc: &mut [[f32; 3]],
@@ -187,11 +200,12 @@ avx2_twin!(vertical => vertical_inner(
     line: &mut [u32],
 ));
 
-/// Output row `y`: the horizontal pass's rows blurred along y, a whole row
-/// of one tap at a time, with the alpha of the input row `alpha`.
+/// Band row `y`: the horizontal pass's rows `y ..= y + 2r` of its band,
+/// held in `ring` at row `j % taps`, blurred along y a whole row of one tap
+/// at a time, with the alpha of the input row `alpha`.
 #[inline(always)]
 fn vertical_inner(
-    scratch: &[[f32; 3]],
+    ring: &[[f32; 3]],
     y: usize,
     w: &[f32],
     acc: &mut [[f32; 3]],
@@ -199,14 +213,12 @@ fn vertical_inner(
     line: &mut [u32],
 ) {
     let width = line.len();
-    let height = scratch.len() / width;
-    let r = (w.len() / 2) as i32;
     acc.fill([0.0; 3]);
     for (k, &wk) in w.iter().enumerate() {
-        let sy = reflect(y as i32 + k as i32 - r, height as i32) as usize;
+        let j = (y + k) % w.len();
         add_scaled(
             acc.as_flattened_mut(),
-            scratch[sy * width..][..width].as_flattened(),
+            ring[j * width..][..width].as_flattened(),
             wk,
         );
     }
@@ -252,11 +264,74 @@ mod tests {
         horizontal_inner(&row, &w, &mut RowBufs::new(61, w.len() / 2), &mut plain);
         assert_eq!(simd, plain);
 
-        let scratch: Vec<[f32; 3]> = (0..61 * 5).map(|i| [i as f32 * 0.7, 3.0, 250.0]).collect();
+        let ring: Vec<[f32; 3]> = (0..61 * w.len())
+            .map(|i| [i as f32 * 0.7, 3.0, 250.0])
+            .collect();
         let (mut a, mut b) = (vec![0u32; 61], vec![0u32; 61]);
-        vertical(&scratch, 2, &w, &mut vec![[0.0; 3]; 61], &row, &mut a);
-        vertical_inner(&scratch, 2, &w, &mut vec![[0.0; 3]; 61], &row, &mut b);
+        vertical(&ring, 2, &w, &mut vec![[0.0; 3]; 61], &row, &mut a);
+        vertical_inner(&ring, 2, &w, &mut vec![[0.0; 3]; 61], &row, &mut b);
         assert_eq!(a, b);
+    }
+
+    /// The two passes over the whole frame, as the shader does them: a
+    /// frame of f32 rows, then columns reflected at the frame's edges.
+    fn whole_frame(src: &Frame, sigma: f64) -> Frame {
+        let w = weights(sigma);
+        let (width, height, r) = (src.width() as usize, src.height() as usize, w.len() / 2);
+        let mut rows = vec![[0f32; 3]; width * height];
+        for (y, line) in rows.chunks_mut(width).enumerate() {
+            let row = &src.pixels()[y * width..][..width];
+            horizontal_inner(row, &w, &mut RowBufs::new(width, r), line);
+        }
+        let mut out = Frame::new(src.size());
+        for y in 0..height {
+            let mut acc = vec![[0f32; 3]; width];
+            for (k, &wk) in w.iter().enumerate() {
+                let sy = reflect((y + k) as i32 - r as i32, height as i32) as usize;
+                add_scaled(
+                    acc.as_flattened_mut(),
+                    rows[sy * width..][..width].as_flattened(),
+                    wk,
+                );
+            }
+            for (x, a) in acc.iter().enumerate() {
+                let alpha = (src.pixels()[y * width + x] >> 24) as f32;
+                out.pixels_mut()[y * width + x] = pack_rgba([a[0], a[1], a[2], alpha]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn bands_give_the_whole_frame_passes_bytes_at_any_thread_count() {
+        let ctx = FrameCtx {
+            key: Default::default(),
+        };
+        for (width, height, sigma) in [
+            (1, 1, 3.0),
+            (7, 3, 3.0),
+            (61, 200, 3.0),
+            (33, 97, 1.2),
+            (40, 9, 0.0),
+        ] {
+            let mut src = Frame::new(Size::new(width, height));
+            for (i, p) in src.pixels_mut().iter_mut().enumerate() {
+                *p = (i as u32).wrapping_mul(2_654_435_761);
+            }
+            let want = whole_frame(&src, sigma);
+            for threads in [1, 3, 7] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut out = Frame::new(src.size());
+                pool.install(|| BlurGaussian { sigma }.run_cpu(&ctx, &[&src], &mut out));
+                assert!(
+                    out == want,
+                    "{width}x{height} sigma {sigma}, {threads} threads"
+                );
+            }
+        }
     }
 
     #[test]
