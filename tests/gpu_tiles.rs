@@ -1,0 +1,40 @@
+//! The tiled GPU kernels at sizes that stress their tiles: one pixel,
+//! frames narrower or shorter than a workgroup, sides one past a tile or a
+//! segment (1024 for the Gaussian's rows), kernels larger than the frame
+//! and wider than one shared-memory chunk. CPU and GPU on the same input.
+
+mod common;
+
+use common::{assert_close, gpu_engine, max_diff, plan, test_frame};
+use stillgraph::Engine;
+
+const SIZES: &[(u32, u32)] = &[(1, 1), (17, 3), (300, 7), (257, 259), (1025, 5), (3, 70)];
+
+/// (op, max difference allowed); the tolerances are tests/parity.rs's and
+/// tests/lens.rs's for the same ops.
+const CASES: &[(&str, u8)] = &[
+    ("blur_gaussian(sigma: 0.6)", 1),
+    ("blur_gaussian(sigma: 3.0)", 1),
+    // Radius 129: the span of a segment no longer fits one chunk.
+    ("blur_gaussian(sigma: 32.1)", 1),
+    // Radius 400, past every frame here.
+    ("blur_gaussian(sigma: 100.0)", 1),
+];
+
+#[test]
+fn tiled_kernels_match_the_cpu_at_awkward_sizes() {
+    let Some(mut gpu) = gpu_engine() else { return };
+    let mut cpu = Engine::cpu();
+    for &(op, tol) in CASES {
+        let p = plan(&format!("(seed: 5, steps: [(name: \"s\", op: {op})])"));
+        let mut changed = false;
+        for &(w, h) in SIZES {
+            let input = test_frame(w, h);
+            let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);
+            let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
+            assert_close(&format!("{op} on {w}x{h}"), &a, &b, tol);
+            changed |= a.size() == input.size() && max_diff(&a, &input).0 > 0;
+        }
+        assert!(changed, "{op} changed no frame");
+    }
+}
