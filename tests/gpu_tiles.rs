@@ -19,6 +19,13 @@ const CASES: &[(&str, u8)] = &[
     ("blur_gaussian(sigma: 32.1)", 1),
     // Radius 400, past every frame here.
     ("blur_gaussian(sigma: 100.0)", 1),
+    // Integer sums: exactly equal. Radius 128 is the last with two
+    // channels to a word on the GPU, 129 the first with three.
+    ("blur_circular(radius: 1)", 0),
+    ("blur_circular(radius: 6)", 0),
+    ("blur_circular(radius: 40)", 0),
+    ("blur_circular(radius: 128)", 0),
+    ("blur_circular(radius: 129)", 0),
 ];
 
 #[test]
@@ -36,5 +43,27 @@ fn tiled_kernels_match_the_cpu_at_awkward_sizes() {
             changed |= a.size() == input.size() && max_diff(&a, &input).0 > 0;
         }
         assert!(changed, "{op} changed no frame");
+    }
+}
+
+#[test]
+fn the_widest_packed_disk_sums_a_white_span_exactly() {
+    // At radius 128 every span of a white frame sums to 255 * 257 = 65535,
+    // the most two channels packed in a word hold; one more pixel per span
+    // (radius 129) must take the three-word layout. Both stay white.
+    let Some(mut gpu) = gpu_engine() else { return };
+    let mut cpu = Engine::cpu();
+    let mut input = test_frame(300, 40);
+    for p in input.pixels_mut() {
+        *p |= 0x00ff_ffff;
+    }
+    for r in [128, 129] {
+        let p = plan(&format!(
+            "(steps: [(name: \"s\", op: blur_circular(radius: {r}))])"
+        ));
+        let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);
+        let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
+        assert_eq!(a, input, "radius {r} on the CPU");
+        assert_close(&format!("radius {r}"), &a, &b, 0);
     }
 }
