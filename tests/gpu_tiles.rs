@@ -26,6 +26,13 @@ const CASES: &[(&str, u8)] = &[
     ("blur_circular(radius: 40)", 0),
     ("blur_circular(radius: 128)", 0),
     ("blur_circular(radius: 129)", 0),
+    // Float taps in the CPU's order; fused multiply-adds: 1 level. k 7
+    // and 31 go through shared memory, 60 at 45 degrees reads directly.
+    ("motion_blur(kernel_size: 7)", 1),
+    ("motion_blur(kernel_size: 31, angle: 30.0)", 1),
+    ("motion_blur(kernel_size: 31, angle: 217.5)", 1),
+    ("motion_blur(kernel_size: 60, angle: 45.0)", 1),
+    ("motion_blur(kernel_size: 100, angle: 90.0)", 1),
 ];
 
 #[test]

@@ -321,22 +321,35 @@ impl Op for MotionBlur {
             reach_y,
             pad: [0; 3],
         };
+        let footprint = (BLOCK_W + 2 * reach_x as u32) * (BLOCK_H + 2 * reach_y as u32);
+        let (entry, block) = if footprint <= TILE_WORDS {
+            ("tiled", (BLOCK_W, BLOCK_H))
+        } else {
+            ("main", (64, 4))
+        };
         GpuWork {
             scratch: vec![],
             passes: vec![GpuPass {
                 shader: "motion_blur",
-                entry: "main",
+                entry,
                 bindings: vec![
                     (0, Binding::uniform(&u)),
                     (1, Binding::data(&taps)),
                     (2, Binding::Input(0)),
                     (3, Binding::Output),
                 ],
-                workgroups: [out.width.div_ceil(64), out.height.div_ceil(4), 1],
+                workgroups: [out.width.div_ceil(block.0), out.height.div_ceil(block.1), 1],
             }],
         }
     }
 }
+
+/// Outputs per workgroup of the shader's `tiled` (`BLOCK_W`, `BLOCK_H`).
+const BLOCK_W: u32 = 64;
+const BLOCK_H: u32 = 16;
+/// Pixels of footprint `tiled` holds in shared memory (`CAP`): up to
+/// k 31 at any angle; longer kernels read the source directly.
+const TILE_WORDS: u32 = 3584;
 
 #[cfg(test)]
 mod tests {
