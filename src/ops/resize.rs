@@ -226,13 +226,26 @@ struct Uniforms {
     pad: [u32; 3],
 }
 
-/// Bytes of f32 scratch that [`passes`] needs for a resize from `from` to `to`.
-pub fn scratch_bytes(from: Size, to: Size) -> u64 {
-    u64::from(to.width) * u64::from(from.height) * 16
+/// Bytes of f32 scratch that [`passes`] needs for a resize from `from` to
+/// `to`: none for nearest, which gathers in one pass.
+pub fn scratch_bytes(from: Size, to: Size, filter: Filter) -> u64 {
+    match filter {
+        Filter::Nearest => 0,
+        _ => u64::from(to.width) * u64::from(from.height) * 16,
+    }
 }
 
-/// The two passes resampling `src` (of size `from`) into `dst` (of size
-/// `to`) through the f32 scratch buffer `rows`.
+/// An axis's weights tap-major, as the shader reads them: tap `t` of
+/// output `i` at `t * outputs + i`.
+fn tap_major(a: &Axis) -> Vec<f32> {
+    let taps = a.taps as usize;
+    (0..taps)
+        .flat_map(|t| a.weights.iter().skip(t).step_by(taps).copied())
+        .collect()
+}
+
+/// The passes resampling `src` (of size `from`) into `dst` (of size `to`):
+/// one gather for nearest, else two through the f32 scratch buffer `rows`.
 pub fn passes(
     src: Binding,
     dst: Binding,
@@ -243,36 +256,59 @@ pub fn passes(
 ) -> Vec<GpuPass> {
     let ax = axis(from.width, to.width, filter);
     let ay = axis(from.height, to.height, filter);
-    let pass = |entry, grid, a: &Axis, frame| {
-        let u = Uniforms {
+    let uniforms = |a: &Axis| {
+        Binding::uniform(&Uniforms {
             in_width: from.width,
             in_height: from.height,
             out_width: to.width,
             out_height: to.height,
             taps: a.taps,
             pad: [0; 3],
-        };
-        GpuPass::per_pixel(
-            "resize",
-            entry,
-            grid,
+        })
+    };
+    // Workgroups of 64x4 threads over `(w, h)` invocations.
+    let grid = |w: u32, h: u32| [w.div_ceil(64), h.div_ceil(4), 1];
+    let pass = |entry, workgroups, bindings| GpuPass {
+        shader: "resize",
+        entry,
+        bindings,
+        workgroups,
+    };
+    if ax.taps == 1 && ay.taps == 1 {
+        return vec![pass(
+            "gather",
+            grid(to.width, to.height),
             vec![
-                (0, Binding::uniform(&u)),
+                (0, uniforms(&ax)),
+                (1, Binding::data(&ax.starts)),
+                (6, Binding::data(&ay.starts)),
+                (4, src),
+                (5, dst),
+            ],
+        )];
+    }
+    let axis_pass = |entry, workgroups, a: &Axis, frame| {
+        pass(
+            entry,
+            workgroups,
+            vec![
+                (0, uniforms(a)),
                 (1, Binding::data(&a.starts)),
-                (2, Binding::data(&a.weights)),
+                (2, Binding::data(&tap_major(a))),
                 (3, rows.clone()),
                 frame,
             ],
         )
     };
     vec![
-        pass(
-            "horizontal",
-            Size::new(to.width, from.height),
-            &ax,
-            (4, src),
+        axis_pass("horizontal", grid(to.width, from.height), &ax, (4, src)),
+        // Two output rows per thread.
+        axis_pass(
+            "vertical",
+            grid(to.width, to.height.div_ceil(2)),
+            &ay,
+            (5, dst),
         ),
-        pass("vertical", to, &ay, (5, dst)),
     ]
 }
 
@@ -388,7 +424,7 @@ impl Op for Resize {
 
     fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
         GpuWork {
-            scratch: vec![scratch_bytes(inputs[0], out)],
+            scratch: vec![scratch_bytes(inputs[0], out, self.method)],
             passes: passes(
                 Binding::Input(0),
                 Binding::Output,
