@@ -160,46 +160,78 @@ fn source_row(y: u32, d: u32) -> u32 {
 }
 
 fn finish(x: u32, y: u32, acc: vec3<u32>) {
-    let q = (acc + vec3<u32>(u.count / 2u)) / vec3<u32>(u.count);
-    let i = y * u.width + x;
-    dst[i] = q.x | (q.y << 8u) | (q.z << 16u) | (src[i] & 0xff000000u);
+    if (x < u.width && y < u.height) {
+        let q = (acc + vec3<u32>(u.count / 2u)) / vec3<u32>(u.count);
+        let i = y * u.width + x;
+        dst[i] = q.x | (q.y << 8u) | (q.z << 16u) | (src[i] & 0xff000000u);
+    }
 }
 
-// Rows of 64 pixels per workgroup: each warp reads one run of entries, and
-// its 32 pixels share a row, so the reflection test is the same for all.
+// The span of width 2h + 1 centred at entry `line` (of the padded row).
+fn span(line: u32, h: u32) -> vec3<u32> {
+    let hi = sums[line + h + 1u];
+    let lo = sums[line - h];
+    return vec3<u32>(
+        (hi.x - lo.x) & 0xffffu,
+        ((hi.x >> 16u) - (lo.x >> 16u)) & 0xffffu,
+        hi.y - lo.y,
+    );
+}
+
+fn span_wide(line: u32, h: u32) -> vec3<u32> {
+    let hi = 3u * (line + h + 1u);
+    let lo = 3u * (line - h);
+    return vec3<u32>(wide[hi], wide[hi + 1u], wide[hi + 2u])
+        - vec3<u32>(wide[lo], wide[lo + 1u], wide[lo + 2u]);
+}
+
+// Blocks of 64x16 outputs, four rows a thread (lid.y + 4j): a warp is 32
+// pixels of one row, so each span end is one run of entries and the
+// reflection test is the same for all; the block's 16 rows share their
+// source rows through the cache (at radius 40, 96 rows of sums for 16 rows
+// of output, where a 4-row block needs 84 for 4).
 @compute @workgroup_size(64, 4)
 fn disk(@builtin(global_invocation_id) id: vec3<u32>) {
-    if (id.x >= u.width || id.y >= u.height) {
-        return;
-    }
+    let x = id.x;
+    let y = (id.y / 4u) * 16u + id.y % 4u;
     let stride = u.width + 2u * u.radius + 1u;
-    var acc = vec3<u32>(0u);
+    let col = min(x, u.width - 1u) + u.radius;
+    var a0 = vec3<u32>(0u);
+    var a1 = vec3<u32>(0u);
+    var a2 = vec3<u32>(0u);
+    var a3 = vec3<u32>(0u);
     for (var d = 0u; d <= 2u * u.radius; d++) {
         let h = spans[d];
-        let line = source_row(id.y, d) * stride + id.x + u.radius;
-        let hi = sums[line + h + 1u];
-        let lo = sums[line - h];
-        acc.x += (hi.x - lo.x) & 0xffffu;
-        acc.y += ((hi.x >> 16u) - (lo.x >> 16u)) & 0xffffu;
-        acc.z += hi.y - lo.y;
+        a0 += span(source_row(y, d) * stride + col, h);
+        a1 += span(source_row(y + 4u, d) * stride + col, h);
+        a2 += span(source_row(y + 8u, d) * stride + col, h);
+        a3 += span(source_row(y + 12u, d) * stride + col, h);
     }
-    finish(id.x, id.y, acc);
+    finish(x, y, a0);
+    finish(x, y + 4u, a1);
+    finish(x, y + 8u, a2);
+    finish(x, y + 12u, a3);
 }
 
 @compute @workgroup_size(64, 4)
 fn disk_wide(@builtin(global_invocation_id) id: vec3<u32>) {
-    if (id.x >= u.width || id.y >= u.height) {
-        return;
-    }
+    let x = id.x;
+    let y = (id.y / 4u) * 16u + id.y % 4u;
     let stride = u.width + 2u * u.radius + 1u;
-    var acc = vec3<u32>(0u);
+    let col = min(x, u.width - 1u) + u.radius;
+    var a0 = vec3<u32>(0u);
+    var a1 = vec3<u32>(0u);
+    var a2 = vec3<u32>(0u);
+    var a3 = vec3<u32>(0u);
     for (var d = 0u; d <= 2u * u.radius; d++) {
         let h = spans[d];
-        let line = source_row(id.y, d) * stride + id.x + u.radius;
-        let hi = 3u * (line + h + 1u);
-        let lo = 3u * (line - h);
-        acc += vec3<u32>(wide[hi], wide[hi + 1u], wide[hi + 2u]);
-        acc -= vec3<u32>(wide[lo], wide[lo + 1u], wide[lo + 2u]);
+        a0 += span_wide(source_row(y, d) * stride + col, h);
+        a1 += span_wide(source_row(y + 4u, d) * stride + col, h);
+        a2 += span_wide(source_row(y + 8u, d) * stride + col, h);
+        a3 += span_wide(source_row(y + 12u, d) * stride + col, h);
     }
-    finish(id.x, id.y, acc);
+    finish(x, y, a0);
+    finish(x, y + 4u, a1);
+    finish(x, y + 8u, a2);
+    finish(x, y + 12u, a3);
 }

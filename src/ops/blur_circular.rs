@@ -363,7 +363,8 @@ impl Op for BlurCircular {
                         (4, Binding::data(&half)),
                         (5, Binding::Output),
                     ],
-                    workgroups: [out.width.div_ceil(64), out.height.div_ceil(4), 1],
+                    // 64x4 threads, four rows each.
+                    workgroups: [out.width.div_ceil(64), out.height.div_ceil(16), 1],
                 },
             ],
         }
