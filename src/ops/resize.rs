@@ -301,11 +301,16 @@ pub fn passes(
         )
     };
     vec![
-        axis_pass("horizontal", grid(to.width, from.height), &ax, (4, src)),
-        // Two output rows per thread.
+        // Four rows per thread in both.
+        axis_pass(
+            "horizontal",
+            grid(to.width, from.height.div_ceil(4)),
+            &ax,
+            (4, src),
+        ),
         axis_pass(
             "vertical",
-            grid(to.width, to.height.div_ceil(2)),
+            grid(to.width, to.height.div_ceil(4)),
             &ay,
             (5, dst),
         ),
