@@ -150,13 +150,25 @@ fn prefix_wide(
     }
 }
 
-// Source row of disk row d for output row y: reflected only near the edges.
-fn source_row(y: u32, d: u32) -> u32 {
-    var sy = i32(y + d) - i32(u.radius);
-    if (sy < 0 || sy >= i32(u.height)) {
-        sy = reflect_index(sy, i32(u.height));
+// Where disk row d of output rows y + 4j (j = 0..4) starts reading: the
+// entry of column `col` in each one's source row, reflected only near the
+// top and bottom (the same test for all 32 pixels of a warp).
+fn lines(y: u32, d: u32, stride: u32, col: u32) -> vec4<u32> {
+    let s = i32(y + d) - i32(u.radius);
+    if (s >= 0 && s + 12 < i32(u.height)) {
+        let l = u32(s) * stride + col;
+        let step = 4u * stride;
+        return vec4<u32>(l, l + step, l + 2u * step, l + 3u * step);
     }
-    return u32(sy);
+    let h = i32(u.height);
+    let sy = vec4<i32>(s, s + 4, s + 8, s + 12);
+    let r = vec4<u32>(
+        u32(reflect_index(sy.x, h)),
+        u32(reflect_index(sy.y, h)),
+        u32(reflect_index(sy.z, h)),
+        u32(reflect_index(sy.w, h)),
+    );
+    return r * stride + vec4<u32>(col);
 }
 
 fn finish(x: u32, y: u32, acc: vec3<u32>) {
@@ -202,10 +214,11 @@ fn disk(@builtin(global_invocation_id) id: vec3<u32>) {
     var a3 = vec3<u32>(0u);
     for (var d = 0u; d <= 2u * u.radius; d++) {
         let h = spans[d];
-        a0 += span(source_row(y, d) * stride + col, h);
-        a1 += span(source_row(y + 4u, d) * stride + col, h);
-        a2 += span(source_row(y + 8u, d) * stride + col, h);
-        a3 += span(source_row(y + 12u, d) * stride + col, h);
+        let l = lines(y, d, stride, col);
+        a0 += span(l.x, h);
+        a1 += span(l.y, h);
+        a2 += span(l.z, h);
+        a3 += span(l.w, h);
     }
     finish(x, y, a0);
     finish(x, y + 4u, a1);
@@ -225,10 +238,11 @@ fn disk_wide(@builtin(global_invocation_id) id: vec3<u32>) {
     var a3 = vec3<u32>(0u);
     for (var d = 0u; d <= 2u * u.radius; d++) {
         let h = spans[d];
-        a0 += span_wide(source_row(y, d) * stride + col, h);
-        a1 += span_wide(source_row(y + 4u, d) * stride + col, h);
-        a2 += span_wide(source_row(y + 8u, d) * stride + col, h);
-        a3 += span_wide(source_row(y + 12u, d) * stride + col, h);
+        let l = lines(y, d, stride, col);
+        a0 += span_wide(l.x, h);
+        a1 += span_wide(l.y, h);
+        a2 += span_wide(l.z, h);
+        a3 += span_wide(l.w, h);
     }
     finish(x, y, a0);
     finish(x, y + 4u, a1);
