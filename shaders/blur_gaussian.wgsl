@@ -78,9 +78,10 @@ fn horizontal(
             tile_b[k] = f32((p >> 16u) & 0xffu);
         }
         workgroupBarrier();
-        // The steps whose element is in this chunk.
-        let lo = u32(max(i32(c0) - i32(me), 0));
+        // The steps whose element is in this chunk (none: lo = hi, so that
+        // the weights read below stay inside the table).
         let hi = u32(clamp(i32(c0 + n) - i32(me), 0, i32(taps + 3u)));
+        let lo = min(u32(max(i32(c0) - i32(me), 0)), hi);
         var w1 = weights[lo + 2u];
         var w2 = weights[lo + 1u];
         var w3 = weights[lo];
