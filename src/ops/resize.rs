@@ -474,6 +474,23 @@ mod tests {
     }
 
     #[test]
+    fn tap_major_weights_put_each_tap_of_every_output_together() {
+        let a = axis(10, 4, Filter::Bilinear);
+        let t = tap_major(&a);
+        let (taps, outputs) = (a.taps as usize, 4);
+        assert_eq!(t.len(), taps * outputs);
+        for i in 0..outputs {
+            for k in 0..taps {
+                assert_eq!(
+                    t[k * outputs + i],
+                    a.weights[i * taps + k],
+                    "output {i} tap {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn nearest_upscale_repeats_pixels() {
         let a = axis(2, 6, Filter::Nearest);
         assert_eq!(a.starts, [0, 0, 0, 1, 1, 1]);
