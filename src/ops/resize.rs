@@ -244,6 +244,37 @@ fn tap_major(a: &Axis) -> Vec<f32> {
         .collect()
 }
 
+/// Output rows in fours for the shader's columns pass: for each group its
+/// source rows (`first`, `len`) and where its weights start in the table
+/// (`at`), as `[first, at, len, 0]`; and the table: for every source row of
+/// a group, the weight of each of its four outputs, 0 where the row is not
+/// one of that output's taps (a zero term changes no sum, so each output
+/// still adds exactly its own taps in order).
+fn row_groups(a: &Axis) -> (Vec<[u32; 4]>, Vec<[f32; 4]>) {
+    let (n, taps) = (a.starts.len(), a.taps as usize);
+    let mut groups = Vec::with_capacity(n.div_ceil(4));
+    let mut table = Vec::new();
+    for g in (0..n).step_by(4) {
+        let rows = g..(g + 4).min(n);
+        let starts = &a.starts[rows.clone()];
+        let first = *starts.iter().min().expect("a group has a row") as usize;
+        let end = *starts.iter().max().expect("a group has a row") as usize + taps;
+        groups.push([first as u32, table.len() as u32, (end - first) as u32, 0]);
+        table.extend((first..end).map(|s| {
+            std::array::from_fn(|j| {
+                let y = g + j;
+                let t = s.wrapping_sub(a.starts.get(y).copied().unwrap_or(0) as usize);
+                if y < n && t < taps {
+                    a.weights[y * taps + t]
+                } else {
+                    0.0
+                }
+            })
+        }));
+    }
+    (groups, table)
+}
+
 /// The passes resampling `src` (of size `from`) into `dst` (of size `to`):
 /// one gather for nearest, else two through the f32 scratch buffer `rows`.
 pub fn passes(
@@ -300,6 +331,7 @@ pub fn passes(
             ],
         )
     };
+    let (groups, table) = row_groups(&ay);
     vec![
         // Four rows per thread in both.
         axis_pass(
@@ -308,11 +340,16 @@ pub fn passes(
             &ax,
             (4, src),
         ),
-        axis_pass(
+        pass(
             "vertical",
             grid(to.width, to.height.div_ceil(4)),
-            &ay,
-            (5, dst),
+            vec![
+                (0, uniforms(&ay)),
+                (3, rows.clone()),
+                (5, dst),
+                (7, Binding::data(&groups)),
+                (8, Binding::data(&table)),
+            ],
         ),
     ]
 }
@@ -485,6 +522,42 @@ mod tests {
                     t[k * outputs + i],
                     a.weights[i * taps + k],
                     "output {i} tap {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn row_groups_sum_each_output_exactly_as_its_own_taps_do() {
+        // The shader's loop over a group's rows against each output's taps
+        // in order, on scrambled values: the same floats, bit for bit.
+        let values: Vec<f32> = (0..40u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as f32)
+            .collect();
+        for (input, output, filter) in [
+            (40, 81, Filter::Lanczos),
+            (40, 19, Filter::Bicubic),
+            (40, 3, Filter::Box),
+            (40, 40, Filter::Bilinear),
+        ] {
+            let a = axis(input, output, filter);
+            let row = |s: usize| values[s.min(input as usize - 1)];
+            let (groups, table) = row_groups(&a);
+            let taps = a.taps as usize;
+            for y in 0..output as usize {
+                let mut own = 0f32;
+                for t in 0..taps {
+                    own += a.weights[y * taps + t] * row(a.starts[y] as usize + t);
+                }
+                let [first, at, len, _] = groups[y / 4];
+                let mut grouped = 0f32;
+                for k in 0..len as usize {
+                    grouped += table[at as usize + k][y % 4] * row(first as usize + k);
+                }
+                assert_eq!(
+                    own.to_bits(),
+                    grouped.to_bits(),
+                    "{filter:?} {input}->{output} row {y}"
                 );
             }
         }
