@@ -222,8 +222,10 @@ struct Uniforms {
     in_height: u32,
     out_width: u32,
     out_height: u32,
-    taps: u32,
-    pad: [u32; 3],
+    /// The rows pass: source pixels per column group, and how many groups.
+    len: u32,
+    groups: u32,
+    pad: [u32; 2],
 }
 
 /// Bytes of f32 scratch that [`passes`] needs for a resize from `from` to
@@ -235,43 +237,64 @@ pub fn scratch_bytes(from: Size, to: Size, filter: Filter) -> u64 {
     }
 }
 
-/// An axis's weights tap-major, as the shader reads them: tap `t` of
-/// output `i` at `t * outputs + i`.
-fn tap_major(a: &Axis) -> Vec<f32> {
-    let taps = a.taps as usize;
-    (0..taps)
-        .flat_map(|t| a.weights.iter().skip(t).step_by(taps).copied())
+/// An axis's outputs in fours, as the shader takes them: each group's first
+/// source index and, for each source index from there to the group's last
+/// tap, the weight of each of its four outputs, 0 where the index is not
+/// one of that output's taps (or the output is past the end). A zero term
+/// changes no sum, so each output still adds exactly its own taps in order.
+fn groups_of_four(a: &Axis) -> Vec<(u32, Vec<[f32; 4]>)> {
+    let (n, taps) = (a.starts.len(), a.taps as usize);
+    (0..n)
+        .step_by(4)
+        .map(|g| {
+            let starts = &a.starts[g..(g + 4).min(n)];
+            let first = *starts.iter().min().expect("a group has an output") as usize;
+            let end = *starts.iter().max().expect("a group has an output") as usize + taps;
+            let weights = (first..end)
+                .map(|s| {
+                    std::array::from_fn(|j| match starts.get(j) {
+                        Some(&start) if s.wrapping_sub(start as usize) < taps => {
+                            a.weights[(g + j) * taps + s - start as usize]
+                        }
+                        _ => 0.0,
+                    })
+                })
+                .collect();
+            (first as u32, weights)
+        })
         .collect()
 }
 
-/// Output rows in fours for the shader's columns pass: for each group its
-/// source rows (`first`, `len`) and where its weights start in the table
-/// (`at`), as `[first, at, len, 0]`; and the table: for every source row of
-/// a group, the weight of each of its four outputs, 0 where the row is not
-/// one of that output's taps (a zero term changes no sum, so each output
-/// still adds exactly its own taps in order).
-fn row_groups(a: &Axis) -> (Vec<[u32; 4]>, Vec<[f32; 4]>) {
-    let (n, taps) = (a.starts.len(), a.taps as usize);
-    let mut groups = Vec::with_capacity(n.div_ceil(4));
+/// The rows pass's tables: each column group's first source column, the
+/// longest group's length, and the weights entry-major (entry `k` of group
+/// `g` at `k * groups + g`, shorter groups padded with zeros).
+fn column_tables(a: &Axis) -> (Vec<u32>, u32, Vec<[f32; 4]>) {
+    let groups = groups_of_four(a);
+    let len = groups.iter().map(|(_, w)| w.len()).max().unwrap_or(0);
+    let firsts = groups.iter().map(|(f, _)| *f).collect();
+    let weights = (0..len)
+        .flat_map(|k| {
+            groups
+                .iter()
+                .map(move |(_, w)| w.get(k).copied().unwrap_or([0.0; 4]))
+        })
+        .collect();
+    (firsts, len as u32, weights)
+}
+
+/// The columns pass's tables: per row group `[first, at, len, 0]` (its
+/// first source row, where its weights start, how many rows), and the
+/// weights group after group.
+fn row_tables(a: &Axis) -> (Vec<[u32; 4]>, Vec<[f32; 4]>) {
     let mut table = Vec::new();
-    for g in (0..n).step_by(4) {
-        let rows = g..(g + 4).min(n);
-        let starts = &a.starts[rows.clone()];
-        let first = *starts.iter().min().expect("a group has a row") as usize;
-        let end = *starts.iter().max().expect("a group has a row") as usize + taps;
-        groups.push([first as u32, table.len() as u32, (end - first) as u32, 0]);
-        table.extend((first..end).map(|s| {
-            std::array::from_fn(|j| {
-                let y = g + j;
-                let t = s.wrapping_sub(a.starts.get(y).copied().unwrap_or(0) as usize);
-                if y < n && t < taps {
-                    a.weights[y * taps + t]
-                } else {
-                    0.0
-                }
-            })
-        }));
-    }
+    let groups = groups_of_four(a)
+        .into_iter()
+        .map(|(first, w)| {
+            let entry = [first, table.len() as u32, w.len() as u32, 0];
+            table.extend(w);
+            entry
+        })
+        .collect();
     (groups, table)
 }
 
@@ -287,18 +310,17 @@ pub fn passes(
 ) -> Vec<GpuPass> {
     let ax = axis(from.width, to.width, filter);
     let ay = axis(from.height, to.height, filter);
-    let uniforms = |a: &Axis| {
+    let uniforms = |len, groups| {
         Binding::uniform(&Uniforms {
             in_width: from.width,
             in_height: from.height,
             out_width: to.width,
             out_height: to.height,
-            taps: a.taps,
-            pad: [0; 3],
+            len,
+            groups,
+            pad: [0; 2],
         })
     };
-    // Workgroups of 64x4 threads over `(w, h)` invocations.
-    let grid = |w: u32, h: u32| [w.div_ceil(64), h.div_ceil(4), 1];
     let pass = |entry, workgroups, bindings| GpuPass {
         shader: "resize",
         entry,
@@ -308,9 +330,9 @@ pub fn passes(
     if ax.taps == 1 && ay.taps == 1 {
         return vec![pass(
             "gather",
-            grid(to.width, to.height),
+            [to.width.div_ceil(64), to.height.div_ceil(4), 1],
             vec![
-                (0, uniforms(&ax)),
+                (0, uniforms(0, 0)),
                 (1, Binding::data(&ax.starts)),
                 (6, Binding::data(&ay.starts)),
                 (4, src),
@@ -318,37 +340,32 @@ pub fn passes(
             ],
         )];
     }
-    let axis_pass = |entry, workgroups, a: &Axis, frame| {
-        pass(
-            entry,
-            workgroups,
-            vec![
-                (0, uniforms(a)),
-                (1, Binding::data(&a.starts)),
-                (2, Binding::data(&tap_major(a))),
-                (3, rows.clone()),
-                frame,
-            ],
-        )
-    };
-    let (groups, table) = row_groups(&ay);
+    let (firsts, len, col_weights) = column_tables(&ax);
+    let groups = firsts.len() as u32;
+    let (row_groups, row_weights) = row_tables(&ay);
     vec![
-        // Four rows per thread in both.
-        axis_pass(
+        // 64x4 threads, each four columns in four rows.
+        pass(
             "horizontal",
-            grid(to.width, from.height.div_ceil(4)),
-            &ax,
-            (4, src),
+            [groups.div_ceil(64), from.height.div_ceil(16), 1],
+            vec![
+                (0, uniforms(len, groups)),
+                (1, Binding::data(&firsts)),
+                (2, Binding::data(&col_weights)),
+                (3, rows.clone()),
+                (4, src),
+            ],
         ),
+        // 64x4 threads, each four rows of one column.
         pass(
             "vertical",
-            grid(to.width, to.height.div_ceil(4)),
+            [to.width.div_ceil(64), to.height.div_ceil(16), 1],
             vec![
-                (0, uniforms(&ay)),
-                (3, rows.clone()),
+                (0, uniforms(0, 0)),
+                (3, rows),
                 (5, dst),
-                (7, Binding::data(&groups)),
-                (8, Binding::data(&table)),
+                (7, Binding::data(&row_groups)),
+                (8, Binding::data(&row_weights)),
             ],
         ),
     ]
@@ -511,26 +528,10 @@ mod tests {
     }
 
     #[test]
-    fn tap_major_weights_put_each_tap_of_every_output_together() {
-        let a = axis(10, 4, Filter::Bilinear);
-        let t = tap_major(&a);
-        let (taps, outputs) = (a.taps as usize, 4);
-        assert_eq!(t.len(), taps * outputs);
-        for i in 0..outputs {
-            for k in 0..taps {
-                assert_eq!(
-                    t[k * outputs + i],
-                    a.weights[i * taps + k],
-                    "output {i} tap {k}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn row_groups_sum_each_output_exactly_as_its_own_taps_do() {
-        // The shader's loop over a group's rows against each output's taps
-        // in order, on scrambled values: the same floats, bit for bit.
+    fn grouped_weights_sum_each_output_exactly_as_its_own_taps_do() {
+        // The shader's loops over a group's source pixels, through both
+        // tables' layouts, against each output's taps in order, on
+        // scrambled values: the same floats, bit for bit.
         let values: Vec<f32> = (0..40u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as f32)
             .collect();
@@ -541,24 +542,28 @@ mod tests {
             (40, 40, Filter::Bilinear),
         ] {
             let a = axis(input, output, filter);
-            let row = |s: usize| values[s.min(input as usize - 1)];
-            let (groups, table) = row_groups(&a);
+            let pixel = |s: usize| values[s.min(input as usize - 1)];
+            let (groups, table) = row_tables(&a);
+            let (firsts, len, columns) = column_tables(&a);
             let taps = a.taps as usize;
             for y in 0..output as usize {
+                let (g, j) = (y / 4, y % 4);
                 let mut own = 0f32;
                 for t in 0..taps {
-                    own += a.weights[y * taps + t] * row(a.starts[y] as usize + t);
+                    own += a.weights[y * taps + t] * pixel(a.starts[y] as usize + t);
                 }
-                let [first, at, len, _] = groups[y / 4];
-                let mut grouped = 0f32;
+                let [first, at, n, _] = groups[g];
+                let mut by_rows = 0f32;
+                for k in 0..n as usize {
+                    by_rows += table[at as usize + k][j] * pixel(first as usize + k);
+                }
+                let mut by_columns = 0f32;
                 for k in 0..len as usize {
-                    grouped += table[at as usize + k][y % 4] * row(first as usize + k);
+                    by_columns += columns[k * firsts.len() + g][j] * pixel(firsts[g] as usize + k);
                 }
-                assert_eq!(
-                    own.to_bits(),
-                    grouped.to_bits(),
-                    "{filter:?} {input}->{output} row {y}"
-                );
+                let what = format!("{filter:?} {input}->{output} output {y}");
+                assert_eq!(own.to_bits(), by_rows.to_bits(), "{what}, rows");
+                assert_eq!(own.to_bits(), by_columns.to_bits(), "{what}, columns");
             }
         }
     }
