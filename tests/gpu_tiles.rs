@@ -26,8 +26,9 @@ const CASES: &[(&str, u8)] = &[
     ("blur_circular(radius: 40)", 0),
     ("blur_circular(radius: 128)", 0),
     ("blur_circular(radius: 129)", 0),
-    // Float taps in the CPU's order; fused multiply-adds: 1 level. k 7
-    // and 31 go through shared memory, 60 at 45 degrees reads directly.
+    // Float taps in the CPU's order; fused multiply-adds: 1 level. Kernels
+    // taller than the frame; k 100 reaches 50 columns, near the widest
+    // row the shader's shared memory holds (64 each side).
     ("motion_blur(kernel_size: 7)", 1),
     ("motion_blur(kernel_size: 31, angle: 30.0)", 1),
     ("motion_blur(kernel_size: 31, angle: 217.5)", 1),

@@ -132,10 +132,8 @@ fn reach(taps: &[Tap]) -> (i32, i32) {
 struct Uniforms {
     width: u32,
     height: u32,
-    count: u32,
     reach_x: i32,
     reach_y: i32,
-    pad: [u32; 3],
 }
 
 /// Output rows per parallel task, at least: each task converts its rows
@@ -316,40 +314,39 @@ impl Op for MotionBlur {
         let u = Uniforms {
             width: inputs[0].width,
             height: inputs[0].height,
-            count: taps.len() as u32,
             reach_x,
             reach_y,
-            pad: [0; 3],
-        };
-        let footprint = (BLOCK_W + 2 * reach_x as u32) * (BLOCK_H + 2 * reach_y as u32);
-        let (entry, block) = if footprint <= TILE_WORDS {
-            ("tiled", (BLOCK_W, BLOCK_H))
-        } else {
-            ("main", (64, 4))
         };
         GpuWork {
             scratch: vec![],
             passes: vec![GpuPass {
                 shader: "motion_blur",
-                entry,
+                entry: "main",
                 bindings: vec![
                     (0, Binding::uniform(&u)),
                     (1, Binding::data(&taps)),
                     (2, Binding::Input(0)),
                     (3, Binding::Output),
+                    (4, Binding::data(&row_ranges(&taps, reach_y))),
                 ],
-                workgroups: [out.width.div_ceil(block.0), out.height.div_ceil(block.1), 1],
+                // Blocks of 1024 columns by 4 rows (the shader's COLS, ROWS).
+                workgroups: [out.width.div_ceil(1024), out.height.div_ceil(4), 1],
             }],
         }
     }
 }
 
-/// Outputs per workgroup of the shader's `tiled` (`BLOCK_W`, `BLOCK_H`).
-const BLOCK_W: u32 = 64;
-const BLOCK_H: u32 = 16;
-/// Pixels of footprint `tiled` holds in shared memory (`CAP`): up to
-/// k 31 at any angle; longer kernels read the source directly.
-const TILE_WORDS: u32 = 3584;
+/// For each kernel row `dy` in `-reach_y..=reach_y`, the taps on it as
+/// `[start, end)` into `taps`: the list runs row by row, `dy` falling.
+fn row_ranges(taps: &[Tap], reach_y: i32) -> Vec<[u32; 2]> {
+    (-reach_y..=reach_y)
+        .map(|dy| {
+            let start = taps.iter().take_while(|t| t.dy > dy).count();
+            let len = taps[start..].iter().take_while(|t| t.dy == dy).count();
+            [start as u32, (start + len) as u32]
+        })
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -505,6 +502,32 @@ mod tests {
                 direct(&src, &taps(k, angle)),
                 "{w}x{h} k {k} at {angle}"
             );
+        }
+    }
+
+    #[test]
+    fn row_ranges_hold_every_tap_of_their_row_and_fit_the_shader() {
+        for (k, angle) in [
+            (1, 0.0),
+            (7, 0.0),
+            (31, 30.0),
+            (31, 217.5),
+            (100, 45.0),
+            (100, 90.0),
+        ] {
+            let taps = taps(k, angle);
+            let (rx, ry) = reach(&taps);
+            // The shader's SPAN holds 1024 columns and 64 each side.
+            assert!(rx <= 64, "k {k} at {angle}: reach {rx}");
+            let ranges = row_ranges(&taps, ry);
+            assert_eq!(ranges.len(), (2 * ry + 1) as usize);
+            let mut seen = 0;
+            for (dy, [start, end]) in (-ry..=ry).zip(ranges) {
+                let row = &taps[start as usize..end as usize];
+                assert!(row.iter().all(|t| t.dy == dy), "k {k} at {angle}, dy {dy}");
+                seen += row.len();
+            }
+            assert_eq!(seen, taps.len(), "k {k} at {angle}");
         }
     }
 
