@@ -4,12 +4,14 @@
 // Twin: src/ops/blur_circular.rs (which lays its sums out as three planes:
 // the means are the same).
 //
-// Up to radius 128 a span holds at most 257 pixels, so its sum fits 16 bits
-// (255 * 257 = 65535): an entry is then two words, red and green each
-// modulo 2^16 in one (a difference of two of them, taken lane by lane, is
-// the span's sum exactly) and blue in full in the other, and `disk` reads
-// 8 bytes a span end. Wider disks take `prefix_wide` and `disk_wide`, three
-// full words an entry.
+// Up to radius 63 a span holds at most 127 pixels, so its sum fits 15 bits
+// (255 * 127 = 32385): an entry is then two words, red and green each
+// modulo 2^15 in the low 15 bits of a half (the top bit of each half is 0)
+// and blue in full in the other. Setting the top bits of the span's end
+// before subtracting its start keeps each half from borrowing from the
+// next, so a difference is both spans' sums in one subtraction, and `disk`
+// reads 8 bytes a span end. Wider disks take `prefix_wide` and
+// `disk_wide`, three full words an entry.
 
 struct Uniforms {
     width: u32,
@@ -114,7 +116,8 @@ fn prefix(
         for (var e = li; e < TILE; e += 256u) {
             if (t0 + e < n) {
                 let s = sum_at(e, carry);
-                sums_out[base + 1u + t0 + e] = vec2<u32>((s.x & 0xffffu) | (s.y << 16u), s.z);
+                let rg = (s.x & 0x7fffu) | ((s.y & 0x7fffu) << 16u);
+                sums_out[base + 1u + t0 + e] = vec2<u32>(rg, s.z);
             }
         }
         carry += part[255];
@@ -183,11 +186,8 @@ fn finish(x: u32, y: u32, acc: vec3<u32>) {
 fn span(line: u32, h: u32) -> vec3<u32> {
     let hi = sums[line + h + 1u];
     let lo = sums[line - h];
-    return vec3<u32>(
-        (hi.x - lo.x) & 0xffffu,
-        ((hi.x >> 16u) - (lo.x >> 16u)) & 0xffffu,
-        hi.y - lo.y,
-    );
+    let rg = (hi.x | 0x80008000u) - lo.x;
+    return vec3<u32>(rg & 0x7fffu, (rg >> 16u) & 0x7fffu, hi.y - lo.y);
 }
 
 fn span_wide(line: u32, h: u32) -> vec3<u32> {

@@ -19,13 +19,14 @@ const CASES: &[(&str, u8)] = &[
     ("blur_gaussian(sigma: 32.1)", 1),
     // Radius 400, past every frame here.
     ("blur_gaussian(sigma: 100.0)", 1),
-    // Integer sums: exactly equal. Radius 128 is the last with two
-    // channels to a word on the GPU, 129 the first with three.
+    // Integer sums: exactly equal. Radius 63 is the last with two
+    // channels to a word on the GPU, 64 the first with three.
     ("blur_circular(radius: 1)", 0),
     ("blur_circular(radius: 6)", 0),
     ("blur_circular(radius: 40)", 0),
-    ("blur_circular(radius: 128)", 0),
-    ("blur_circular(radius: 129)", 0),
+    ("blur_circular(radius: 63)", 0),
+    ("blur_circular(radius: 64)", 0),
+    ("blur_circular(radius: 300)", 0),
     // Float taps in the CPU's order; fused multiply-adds: 1 level. Kernels
     // taller than the frame; k 100 reaches 50 columns, near the widest
     // row the shader's shared memory holds (64 each side).
@@ -69,16 +70,16 @@ fn tiled_kernels_match_the_cpu_at_awkward_sizes() {
 
 #[test]
 fn the_widest_packed_disk_sums_a_white_span_exactly() {
-    // At radius 128 every span of a white frame sums to 255 * 257 = 65535,
-    // the most two channels packed in a word hold; one more pixel per span
-    // (radius 129) must take the three-word layout. Both stay white.
+    // At radius 63 every span of a white frame sums to 255 * 127 = 32385,
+    // the most that 15 bits hold; two more pixels per span (radius 64,
+    // 32895) must take the three-word layout. Both stay white.
     let Some(mut gpu) = gpu_engine() else { return };
     let mut cpu = Engine::cpu();
     let mut input = test_frame(300, 40);
     for p in input.pixels_mut() {
         *p |= 0x00ff_ffff;
     }
-    for r in [128, 129] {
+    for r in [63, 64] {
         let p = plan(&format!(
             "(steps: [(name: \"s\", op: blur_circular(radius: {r}))])"
         ));

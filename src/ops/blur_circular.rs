@@ -332,7 +332,7 @@ impl Op for BlurCircular {
             radius: self.radius,
             count: half.iter().map(|h| 2 * h + 1).sum(),
         };
-        // Two words an entry while a span's sum fits 16 bits, else three
+        // Two words an entry while a span's sum fits 15 bits, else three
         // (the CPU keeps three).
         let narrow = self.radius <= NARROW_RADIUS;
         let (prefix, disk, words) = match narrow {
@@ -372,8 +372,9 @@ impl Op for BlurCircular {
 }
 
 /// The largest radius whose spans (at most `2r + 1` pixels of 255) sum
-/// below 2^16, so that the shader packs two channels in a word.
-const NARROW_RADIUS: u32 = 128;
+/// below 2^15, so that the shader packs two channels in a word with a
+/// guard bit each.
+const NARROW_RADIUS: u32 = 63;
 
 #[cfg(test)]
 mod tests {
