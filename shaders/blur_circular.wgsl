@@ -9,7 +9,7 @@
 // modulo 2^15 in the low 15 bits of a half (the top bit of each half is 0)
 // and blue in full in the other. Setting the top bits of the span's end
 // before subtracting its start keeps each half from borrowing from the
-// next, so a difference is both spans' sums in one subtraction, and `disk`
+// next, so one subtraction gives both channels' span sums, and `disk`
 // reads 8 bytes a span end. Wider disks take `prefix_wide` and
 // `disk_wide`, three full words an entry.
 
