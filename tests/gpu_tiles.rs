@@ -1,7 +1,9 @@
 //! The tiled GPU kernels at sizes that stress their tiles: one pixel,
-//! frames narrower or shorter than a workgroup, sides one past a tile or a
-//! segment (1024 for the Gaussian's rows), kernels larger than the frame
-//! and wider than one shared-memory chunk. CPU and GPU on the same input.
+//! frames narrower or shorter than a workgroup, sides one past a block (1024
+//! columns for the Gaussian's rows and for motion_blur, 16 rows for most
+//! column work, groups of four rows or columns), kernels larger than the
+//! frame and wider than one shared-memory chunk. CPU and GPU on the same
+//! input.
 
 mod common;
 
@@ -35,9 +37,10 @@ const CASES: &[(&str, u8)] = &[
     ("motion_blur(kernel_size: 31, angle: 217.5)", 1),
     ("motion_blur(kernel_size: 60, angle: 45.0)", 1),
     ("motion_blur(kernel_size: 100, angle: 90.0)", 1),
-    // Float taps in the CPU's order: 1 level. The columns pass pairs
-    // output rows (odd heights leave one alone); nearest both ways is a
-    // gather of packed pixels, exactly equal.
+    ("motion_blur(kernel_size: 100, angle: 33.0)", 1),
+    // Float taps in the CPU's order: 1 level. Both passes work in groups
+    // of four outputs (sides that are not multiples of 4 leave a group
+    // short); nearest both ways is a gather of packed pixels, exactly equal.
     ("downscale(scale: 0.5)", 1),
     ("downscale(scale: 0.01, downscale_method: box)", 1),
     ("resize(scale: 2.0, method: lanczos)", 1),
