@@ -5,9 +5,9 @@
 //
 // Both passes give each thread four consecutive outputs and slide one
 // window of source values past them: step `s` reads one value and adds it
-// to output `j` with weight `weights[s - j]`, the four weights carried from
-// step to step in registers. `weights` is the kernel with three zeros on
-// each side, so every output sees its taps in the CPU's order and the
+// to output `j` with weight w[s - j], the four weights of a step one vector
+// of `weights` (w[s], w[s - 1], w[s - 2], w[s - 3]; 0 past the kernel's
+// ends). Every output sees its taps in the CPU's order, and the
 // zero-weight steps change no sum.
 
 struct Uniforms {
@@ -19,7 +19,7 @@ struct Uniforms {
 }
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
-@group(0) @binding(1) var<storage, read> weights: array<f32>;
+@group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> planes_out: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> src: array<u32>;
 @group(0) @binding(4) var<storage, read_write> dst: array<u32>;
@@ -78,24 +78,17 @@ fn horizontal(
             tile_b[k] = f32((p >> 16u) & 0xffu);
         }
         workgroupBarrier();
-        // The steps whose element is in this chunk (none: lo = hi, so that
-        // the weights read below stay inside the table).
+        // The steps whose element is in this chunk.
         let hi = u32(clamp(i32(c0 + n) - i32(me), 0, i32(taps + 3u)));
-        let lo = min(u32(max(i32(c0) - i32(me), 0)), hi);
-        var w1 = weights[lo + 2u];
-        var w2 = weights[lo + 1u];
-        var w3 = weights[lo];
+        let lo = u32(max(i32(c0) - i32(me), 0));
         for (var s = lo; s < hi; s++) {
-            let w0 = weights[s + 3u];
+            let w = weights[s];
             let k = skew(me + s - c0);
             let v = vec3<f32>(tile_r[k], tile_g[k], tile_b[k]);
-            a0 += w0 * v;
-            a1 += w1 * v;
-            a2 += w2 * v;
-            a3 += w3 * v;
-            w3 = w2;
-            w2 = w1;
-            w1 = w0;
+            a0 += w.x * v;
+            a1 += w.y * v;
+            a2 += w.z * v;
+            a3 += w.w * v;
         }
         workgroupBarrier();
     }
@@ -126,26 +119,20 @@ fn vertical(@builtin(global_invocation_id) id: vec3<u32>) {
     var a1 = vec3<f32>(0.0);
     var a2 = vec3<f32>(0.0);
     var a3 = vec3<f32>(0.0);
-    var w1 = 0.0;
-    var w2 = 0.0;
-    var w3 = 0.0;
     // Away from the top and bottom (the same for a whole warp) the window's
     // rows are consecutive: one add a step instead of a test and a multiply.
     let inside = top >= 0 && top + i32(taps + 3u) <= h;
     var i = u32(max(top, 0)) * u.stride + x;
     for (var s = 0u; s < taps + 3u; s++) {
-        let w0 = weights[s + 3u];
+        let w = weights[s];
         if (!inside) {
             i = u32(reflect_index(top + i32(s), h)) * u.stride + x;
         }
         let v = vec3<f32>(planes[i], planes[plane + i], planes[2u * plane + i]);
-        a0 += w0 * v;
-        a1 += w1 * v;
-        a2 += w2 * v;
-        a3 += w3 * v;
-        w3 = w2;
-        w2 = w1;
-        w1 = w0;
+        a0 += w.x * v;
+        a1 += w.y * v;
+        a2 += w.z * v;
+        a3 += w.w * v;
         i += u.stride;
     }
     put(x, y0, a0);

@@ -107,16 +107,14 @@ impl Op for BlurGaussian {
             radius: (w.len() / 2) as u32,
             stride,
         };
-        // Three zeros each side: the shader's sliding windows step past the
-        // kernel's ends with weight 0.
-        let padded: Vec<f32> = [0.0; 3]
-            .iter()
-            .chain(&w)
-            .chain(&[0.0; 3])
-            .copied()
+        // Step s of the shader's sliding windows adds its value to its four
+        // outputs with w[s], w[s - 1], w[s - 2], w[s - 3] (0 past the ends).
+        let at = |k: usize| w.get(k).copied().unwrap_or(0.0);
+        let steps: Vec<[f32; 4]> = (0..w.len() + 3)
+            .map(|s| std::array::from_fn(|j| s.checked_sub(j).map_or(0.0, at)))
             .collect();
         let pass = |entry, workgroups, frames: Vec<(u32, Binding)>| {
-            let mut bindings = vec![(0, Binding::uniform(&u)), (1, Binding::data(&padded))];
+            let mut bindings = vec![(0, Binding::uniform(&u)), (1, Binding::data(&steps))];
             bindings.extend(frames);
             GpuPass {
                 shader: "blur_gaussian",
