@@ -10,7 +10,15 @@ mod common;
 use common::{assert_close, gpu_engine, max_diff, plan, test_frame};
 use stillgraph::Engine;
 
-const SIZES: &[(u32, u32)] = &[(1, 1), (17, 3), (300, 7), (257, 259), (1025, 5), (3, 70)];
+const SIZES: &[(u32, u32)] = &[
+    (1, 1),
+    (17, 3),
+    (300, 7),
+    (257, 259),
+    (1025, 5),
+    (2100, 3),
+    (3, 70),
+];
 
 /// (op, max difference allowed); the tolerances are tests/parity.rs's and
 /// tests/lens.rs's for the same ops.
@@ -90,5 +98,41 @@ fn the_widest_packed_disk_sums_a_white_span_exactly() {
         let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
         assert_eq!(a, input, "radius {r} on the CPU");
         assert_close(&format!("radius {r}"), &a, &b, 0);
+    }
+}
+
+#[test]
+fn wide_gaussians_count_every_tap_once_on_stripes() {
+    // Past radius 128 a row segment's span goes through shared memory in
+    // chunks. A tap counted twice or dropped at a chunk's edge moves an
+    // output by its weight (about 1/250 at sigma 100) times the pixel:
+    // under a level on the test frame, but stripes one pixel wide in every
+    // channel blur to mid-gray, where that pushes the rounding two levels
+    // from the CPU's. Rows of 1025 and 2100 (the second chunk holds most of
+    // some outputs' taps); columns striped the other way for the column pass.
+    let Some(mut gpu) = gpu_engine() else { return };
+    let mut cpu = Engine::cpu();
+    let stripes = |w: u32, h: u32, across: bool| {
+        let mut f = test_frame(w, h);
+        for (i, p) in f.pixels_mut().iter_mut().enumerate() {
+            let (x, y) = (i as u32 % w, i as u32 / w);
+            let on = if across { x % 2 } else { y % 2 } == 1;
+            *p = (*p & 0xff00_0000) | if on { 0x00ff_ffff } else { 0 };
+        }
+        f
+    };
+    for sigma in [40.0, 100.0] {
+        let p = plan(&format!(
+            "(steps: [(name: \"s\", op: blur_gaussian(sigma: {sigma}))])"
+        ));
+        for input in [
+            stripes(1025, 3, true),
+            stripes(2100, 2, true),
+            stripes(3, 1100, false),
+        ] {
+            let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);
+            let b = gpu.run_frame(&p, &input, 0).unwrap().remove(0);
+            assert_close(&format!("sigma {sigma} on {}", input.size()), &a, &b, 1);
+        }
     }
 }
