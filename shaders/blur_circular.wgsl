@@ -1,9 +1,17 @@
 // Disk blur by spans: `prefix` writes each row's colour prefix sums over
-// the row padded by `radius` reflected pixels (one workgroup per row, a
-// workgroup scan per 256 pixels, so loads and stores are coalesced); `disk`
-// adds one span per disk row, two vector reads each, and divides with
-// rounding. Integer sums: exact. Twin: src/ops/blur_circular.rs (which
-// lays its sums out as three words, not four: the means are the same).
+// the row padded by `radius` reflected pixels; `disk` adds one span per disk
+// row, two reads each, and divides with rounding. Integer sums: exact.
+// Twin: src/ops/blur_circular.rs (which lays its sums out as three planes:
+// the means are the same).
+//
+// Up to radius 63 a span holds at most 127 pixels, so its sum fits 15 bits
+// (255 * 127 = 32385): an entry is then two words, red and green each
+// modulo 2^15 in the low 15 bits of a half (the top bit of each half is 0)
+// and blue in full in the other. Setting the top bits of the span's end
+// before subtracting its start keeps each half from borrowing from the
+// next, so one subtraction gives both channels' span sums, and `disk`
+// reads 8 bytes a span end. Wider disks take `prefix_wide` and
+// `disk_wide`, three full words an entry.
 
 struct Uniforms {
     width: u32,
@@ -14,22 +22,83 @@ struct Uniforms {
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
 @group(0) @binding(1) var<storage, read> src: array<u32>;
-@group(0) @binding(2) var<storage, read_write> sums_out: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read> sums: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read_write> sums_out: array<vec2<u32>>;
+@group(0) @binding(3) var<storage, read> sums: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read> spans: array<u32>;
 @group(0) @binding(5) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(6) var<storage, read_write> wide_out: array<u32>;
+@group(0) @binding(7) var<storage, read> wide: array<u32>;
 
-const SCAN: u32 = 256u;
+// Padded pixels per tile of `prefix`: 256 threads, four each.
+const TILE: u32 = 1024u;
 
-var<workgroup> part: array<vec3<u32>, SCAN>;
+// The tile's pixels, then each one's sum within its thread's run of four
+// (red | green << 16, and blue): skewed by one word every 32, so that
+// thread t reading element 4t + k hits 32 different banks.
+var<workgroup> run_rg: array<u32, 1056>;
+var<workgroup> run_b: array<u32, 1056>;
+// Each thread's run total, then their inclusive scan.
+var<workgroup> part: array<vec3<u32>, 256>;
 
-// Colour of padded pixel `i` of the row starting at `row`.
-fn padded_rgb(row: u32, i: u32) -> vec3<u32> {
-    let x = reflect_index(i32(i) - i32(u.radius), i32(u.width));
-    let p = src[row + u32(x)];
+fn skew(e: u32) -> u32 {
+    return e + (e >> 5u);
+}
+
+fn rgb(p: u32) -> vec3<u32> {
     return vec3<u32>(p & 0xffu, (p >> 8u) & 0xffu, (p >> 16u) & 0xffu);
 }
 
+// Loads padded pixels t0.. of row y into shared memory and scans them: after
+// it, `sum_at(e, carry)` is the prefix sum through tile element e. Every
+// thread of the workgroup calls it together.
+fn scan_tile(y: u32, t0: u32, li: u32) {
+    let n = u.width + 2u * u.radius;
+    let w = i32(u.width);
+    for (var e = li; e < TILE; e += 256u) {
+        var p = 0u;
+        if (t0 + e < n) {
+            var x = i32(t0 + e) - i32(u.radius);
+            if (x < 0 || x >= w) {
+                x = reflect_index(x, w);
+            }
+            p = src[y * u.width + u32(x)];
+        }
+        run_rg[skew(e)] = p;
+    }
+    workgroupBarrier();
+    var s = vec3<u32>(0u);
+    for (var k = 0u; k < 4u; k++) {
+        let e = skew(4u * li + k);
+        s += rgb(run_rg[e]);
+        run_rg[e] = s.x | (s.y << 16u);
+        run_b[e] = s.z;
+    }
+    part[li] = s;
+    workgroupBarrier();
+    // Inclusive scan of the run totals (Hillis-Steele).
+    for (var off = 1u; off < 256u; off *= 2u) {
+        var a = vec3<u32>(0u);
+        if (li >= off) {
+            a = part[li - off];
+        }
+        workgroupBarrier();
+        part[li] += a;
+        workgroupBarrier();
+    }
+}
+
+fn sum_at(e: u32, carry: vec3<u32>) -> vec3<u32> {
+    let t = e / 4u;
+    var before = carry;
+    if (t > 0u) {
+        before += part[t - 1u];
+    }
+    let rg = run_rg[skew(e)];
+    return before + vec3<u32>(rg & 0xffffu, rg >> 16u, run_b[skew(e)]);
+}
+
+// One workgroup per row; entry 0 is 0, entry i + 1 sums padded pixels
+// 0..=i. Each tile's sums are written in pixel order, so stores coalesce.
 @compute @workgroup_size(256)
 fn prefix(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -37,54 +106,146 @@ fn prefix(
 ) {
     let y = wg.x;
     let n = u.width + 2u * u.radius;
-    let row = y * u.width;
     let base = y * (n + 1u);
     if (li == 0u) {
-        sums_out[base] = vec4<u32>(0u);
+        sums_out[base] = vec2<u32>(0u);
     }
     var carry = vec3<u32>(0u);
-    let tiles = (n + SCAN - 1u) / SCAN;
-    for (var t = 0u; t < tiles; t++) {
-        let i = t * SCAN + li;
-        var v = vec3<u32>(0u);
-        if (i < n) {
-            v = padded_rgb(row, i);
-        }
-        part[li] = v;
-        workgroupBarrier();
-        // Inclusive scan of this tile (Hillis-Steele).
-        for (var off = 1u; off < SCAN; off *= 2u) {
-            var a = vec3<u32>(0u);
-            if (li >= off) {
-                a = part[li - off];
+    for (var t0 = 0u; t0 < n; t0 += TILE) {
+        scan_tile(y, t0, li);
+        for (var e = li; e < TILE; e += 256u) {
+            if (t0 + e < n) {
+                let s = sum_at(e, carry);
+                let rg = (s.x & 0x7fffu) | ((s.y & 0x7fffu) << 16u);
+                sums_out[base + 1u + t0 + e] = vec2<u32>(rg, s.z);
             }
-            workgroupBarrier();
-            part[li] += a;
-            workgroupBarrier();
         }
-        if (i < n) {
-            sums_out[base + i + 1u] = vec4<u32>(carry + part[li], 0u);
-        }
-        carry += part[SCAN - 1u];
+        carry += part[255];
         workgroupBarrier();
     }
 }
 
-// Rows of 64 pixels per workgroup: each warp reads one run of entries.
+@compute @workgroup_size(256)
+fn prefix_wide(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let y = wg.x;
+    let n = u.width + 2u * u.radius;
+    let base = 3u * y * (n + 1u);
+    if (li < 3u) {
+        wide_out[base + li] = 0u;
+    }
+    var carry = vec3<u32>(0u);
+    for (var t0 = 0u; t0 < n; t0 += TILE) {
+        scan_tile(y, t0, li);
+        for (var e = li; e < TILE; e += 256u) {
+            if (t0 + e < n) {
+                let s = sum_at(e, carry);
+                let at = base + 3u * (1u + t0 + e);
+                wide_out[at] = s.x;
+                wide_out[at + 1u] = s.y;
+                wide_out[at + 2u] = s.z;
+            }
+        }
+        carry += part[255];
+        workgroupBarrier();
+    }
+}
+
+// Where disk row d of output rows y + 4j (j = 0..4) starts reading: the
+// entry of column `col` in each one's source row, reflected only near the
+// top and bottom (the same test for all 32 pixels of a warp).
+fn lines(y: u32, d: u32, stride: u32, col: u32) -> vec4<u32> {
+    let s = i32(y + d) - i32(u.radius);
+    if (s >= 0 && s + 12 < i32(u.height)) {
+        let l = u32(s) * stride + col;
+        let step = 4u * stride;
+        return vec4<u32>(l, l + step, l + 2u * step, l + 3u * step);
+    }
+    let h = i32(u.height);
+    let sy = vec4<i32>(s, s + 4, s + 8, s + 12);
+    let r = vec4<u32>(
+        u32(reflect_index(sy.x, h)),
+        u32(reflect_index(sy.y, h)),
+        u32(reflect_index(sy.z, h)),
+        u32(reflect_index(sy.w, h)),
+    );
+    return r * stride + vec4<u32>(col);
+}
+
+fn finish(x: u32, y: u32, acc: vec3<u32>) {
+    if (x < u.width && y < u.height) {
+        let q = (acc + vec3<u32>(u.count / 2u)) / vec3<u32>(u.count);
+        let i = y * u.width + x;
+        dst[i] = q.x | (q.y << 8u) | (q.z << 16u) | (src[i] & 0xff000000u);
+    }
+}
+
+// The span of width 2h + 1 centred at entry `line` (of the padded row).
+fn span(line: u32, h: u32) -> vec3<u32> {
+    let hi = sums[line + h + 1u];
+    let lo = sums[line - h];
+    let rg = (hi.x | 0x80008000u) - lo.x;
+    return vec3<u32>(rg & 0x7fffu, (rg >> 16u) & 0x7fffu, hi.y - lo.y);
+}
+
+fn span_wide(line: u32, h: u32) -> vec3<u32> {
+    let hi = 3u * (line + h + 1u);
+    let lo = 3u * (line - h);
+    return vec3<u32>(wide[hi], wide[hi + 1u], wide[hi + 2u])
+        - vec3<u32>(wide[lo], wide[lo + 1u], wide[lo + 2u]);
+}
+
+// Blocks of 64x16 outputs, four rows a thread (lid.y + 4j): a warp is 32
+// pixels of one row, so each span end is one run of entries and the
+// reflection test is the same for all; the block's 16 rows share their
+// source rows through the cache (at radius 40, 96 rows of sums for 16 rows
+// of output, where a 4-row block needs 84 for 4).
 @compute @workgroup_size(64, 4)
 fn disk(@builtin(global_invocation_id) id: vec3<u32>) {
-    if (id.x >= u.width || id.y >= u.height) {
-        return;
-    }
+    let x = id.x;
+    let y = (id.y / 4u) * 16u + id.y % 4u;
     let stride = u.width + 2u * u.radius + 1u;
-    var acc = vec3<u32>(0u);
+    let col = min(x, u.width - 1u) + u.radius;
+    var a0 = vec3<u32>(0u);
+    var a1 = vec3<u32>(0u);
+    var a2 = vec3<u32>(0u);
+    var a3 = vec3<u32>(0u);
     for (var d = 0u; d <= 2u * u.radius; d++) {
-        let sy = reflect_index(i32(id.y + d) - i32(u.radius), i32(u.height));
         let h = spans[d];
-        let line = u32(sy) * stride + id.x + u.radius;
-        acc += (sums[line + h + 1u] - sums[line - h]).xyz;
+        let l = lines(y, d, stride, col);
+        a0 += span(l.x, h);
+        a1 += span(l.y, h);
+        a2 += span(l.z, h);
+        a3 += span(l.w, h);
     }
-    let q = (acc + vec3<u32>(u.count / 2u)) / vec3<u32>(u.count);
-    let i = id.y * u.width + id.x;
-    dst[i] = q.x | (q.y << 8u) | (q.z << 16u) | (src[i] & 0xff000000u);
+    finish(x, y, a0);
+    finish(x, y + 4u, a1);
+    finish(x, y + 8u, a2);
+    finish(x, y + 12u, a3);
+}
+
+@compute @workgroup_size(64, 4)
+fn disk_wide(@builtin(global_invocation_id) id: vec3<u32>) {
+    let x = id.x;
+    let y = (id.y / 4u) * 16u + id.y % 4u;
+    let stride = u.width + 2u * u.radius + 1u;
+    let col = min(x, u.width - 1u) + u.radius;
+    var a0 = vec3<u32>(0u);
+    var a1 = vec3<u32>(0u);
+    var a2 = vec3<u32>(0u);
+    var a3 = vec3<u32>(0u);
+    for (var d = 0u; d <= 2u * u.radius; d++) {
+        let h = spans[d];
+        let l = lines(y, d, stride, col);
+        a0 += span_wide(l.x, h);
+        a1 += span_wide(l.y, h);
+        a2 += span_wide(l.z, h);
+        a3 += span_wide(l.w, h);
+    }
+    finish(x, y, a0);
+    finish(x, y + 4u, a1);
+    finish(x, y + 8u, a2);
+    finish(x, y + 12u, a3);
 }

@@ -332,37 +332,49 @@ impl Op for BlurCircular {
             radius: self.radius,
             count: half.iter().map(|h| 2 * h + 1).sum(),
         };
-        // Four words an entry on the GPU (one vector load), three on the CPU.
+        // Two words an entry while a span's sum fits 15 bits, else three
+        // (the CPU keeps three).
+        let narrow = self.radius <= NARROW_RADIUS;
+        let (prefix, disk, words) = match narrow {
+            true => (("prefix", 2), ("disk", 3), 2),
+            false => (("prefix_wide", 6), ("disk_wide", 7), 3),
+        };
         let stride = u64::from(size.width) + 2 * u64::from(self.radius) + 1;
         GpuWork {
-            scratch: vec![stride * u64::from(size.height) * 16],
+            scratch: vec![stride * u64::from(size.height) * 4 * words],
             passes: vec![
                 GpuPass {
                     shader: "blur_circular",
-                    entry: "prefix",
+                    entry: prefix.0,
                     bindings: vec![
                         (0, Binding::uniform(&u)),
                         (1, Binding::Input(0)),
-                        (2, Binding::Scratch(0)),
+                        (prefix.1, Binding::Scratch(0)),
                     ],
                     workgroups: [size.height, 1, 1],
                 },
                 GpuPass {
                     shader: "blur_circular",
-                    entry: "disk",
+                    entry: disk.0,
                     bindings: vec![
                         (0, Binding::uniform(&u)),
                         (1, Binding::Input(0)),
-                        (3, Binding::Scratch(0)),
+                        (disk.1, Binding::Scratch(0)),
                         (4, Binding::data(&half)),
                         (5, Binding::Output),
                     ],
-                    workgroups: [out.width.div_ceil(64), out.height.div_ceil(4), 1],
+                    // 64x4 threads, four rows each.
+                    workgroups: [out.width.div_ceil(64), out.height.div_ceil(16), 1],
                 },
             ],
         }
     }
 }
+
+/// The largest radius whose spans (at most `2r + 1` pixels of 255) sum
+/// below 2^15, so that the shader packs two channels in a word with a
+/// guard bit each.
+const NARROW_RADIUS: u32 = 63;
 
 #[cfg(test)]
 mod tests {

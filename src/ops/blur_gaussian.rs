@@ -56,9 +56,12 @@ pub fn weights(sigma: f64) -> Vec<f32> {
 struct Uniforms {
     width: u32,
     height: u32,
-    radius: i32,
-    pad: u32,
+    radius: u32,
+    stride: u32,
 }
+
+/// Outputs per workgroup of the shader's `horizontal` pass (`SEG`).
+const SEGMENT: u32 = 1024;
 
 impl Op for BlurGaussian {
     fn name(&self) -> &'static str {
@@ -109,30 +112,48 @@ impl Op for BlurGaussian {
 
     fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
         let w = weights(self.sigma);
+        let size = inputs[0];
+        let stride = size.width.next_multiple_of(4);
         let u = Uniforms {
-            width: inputs[0].width,
-            height: inputs[0].height,
-            radius: (w.len() / 2) as i32,
-            pad: 0,
+            width: size.width,
+            height: size.height,
+            radius: (w.len() / 2) as u32,
+            stride,
         };
-        let pass = |entry, frame| {
-            GpuPass::per_pixel(
-                "blur_gaussian",
+        // Step s of the shader's sliding windows adds its value to its four
+        // outputs with w[s], w[s - 1], w[s - 2], w[s - 3] (0 past the ends).
+        let at = |k: usize| w.get(k).copied().unwrap_or(0.0);
+        let steps: Vec<[f32; 4]> = (0..w.len() + 3)
+            .map(|s| std::array::from_fn(|j| s.checked_sub(j).map_or(0.0, at)))
+            .collect();
+        let pass = |entry, workgroups, frames: Vec<(u32, Binding)>| {
+            let mut bindings = vec![(0, Binding::uniform(&u)), (1, Binding::data(&steps))];
+            bindings.extend(frames);
+            GpuPass {
+                shader: "blur_gaussian",
                 entry,
-                out,
-                vec![
-                    (0, Binding::uniform(&u)),
-                    (1, Binding::data(&w)),
-                    (2, Binding::Scratch(0)),
-                    frame,
-                ],
-            )
+                bindings,
+                workgroups,
+            }
         };
         GpuWork {
-            scratch: vec![out.pixels() as u64 * 16],
+            // Three f32 colour planes: 12 bytes a pixel.
+            scratch: vec![u64::from(stride) * u64::from(out.height) * 12],
             passes: vec![
-                pass("horizontal", (3, Binding::Input(0))),
-                pass("vertical", (4, Binding::Output)),
+                pass(
+                    "horizontal",
+                    [size.width.div_ceil(SEGMENT), size.height, 1],
+                    vec![(2, Binding::Scratch(0)), (3, Binding::Input(0))],
+                ),
+                pass(
+                    "vertical",
+                    [size.width.div_ceil(32), size.height.div_ceil(32), 1],
+                    vec![
+                        (3, Binding::Input(0)),
+                        (4, Binding::Output),
+                        (5, Binding::Scratch(0)),
+                    ],
+                ),
             ],
         }
     }

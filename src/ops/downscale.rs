@@ -96,7 +96,7 @@ impl Op for Downscale {
         let input = inputs[0];
         if !self.upscale {
             return GpuWork {
-                scratch: vec![scratch_bytes(input, out)],
+                scratch: vec![scratch_bytes(input, out, self.downscale_method)],
                 passes: passes(
                     Binding::Input(0),
                     Binding::Output,
@@ -126,7 +126,11 @@ impl Op for Downscale {
         ));
         GpuWork {
             scratch: vec![
-                scratch_bytes(input, small).max(scratch_bytes(small, out)),
+                scratch_bytes(input, small, self.downscale_method).max(scratch_bytes(
+                    small,
+                    out,
+                    self.upscale_method,
+                )),
                 small.pixels() as u64 * 4,
             ],
             passes: all,

@@ -132,10 +132,8 @@ fn reach(taps: &[Tap]) -> (i32, i32) {
 struct Uniforms {
     width: u32,
     height: u32,
-    count: u32,
     reach_x: i32,
     reach_y: i32,
-    pad: [u32; 3],
 }
 
 /// Output rows per parallel task, at least: each task converts its rows
@@ -316,10 +314,8 @@ impl Op for MotionBlur {
         let u = Uniforms {
             width: inputs[0].width,
             height: inputs[0].height,
-            count: taps.len() as u32,
             reach_x,
             reach_y,
-            pad: [0; 3],
         };
         GpuWork {
             scratch: vec![],
@@ -331,11 +327,25 @@ impl Op for MotionBlur {
                     (1, Binding::data(&taps)),
                     (2, Binding::Input(0)),
                     (3, Binding::Output),
+                    (4, Binding::data(&row_ranges(&taps, reach_y))),
                 ],
-                workgroups: [out.width.div_ceil(64), out.height.div_ceil(4), 1],
+                // Blocks of 1024 columns by 4 rows (the shader's COLS, ROWS).
+                workgroups: [out.width.div_ceil(1024), out.height.div_ceil(4), 1],
             }],
         }
     }
+}
+
+/// For each kernel row `dy` in `-reach_y..=reach_y`, the taps on it as
+/// `[start, end)` into `taps`: the list runs row by row, `dy` falling.
+fn row_ranges(taps: &[Tap], reach_y: i32) -> Vec<[u32; 2]> {
+    (-reach_y..=reach_y)
+        .map(|dy| {
+            let start = taps.iter().take_while(|t| t.dy > dy).count();
+            let len = taps[start..].iter().take_while(|t| t.dy == dy).count();
+            [start as u32, (start + len) as u32]
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -492,6 +502,32 @@ mod tests {
                 direct(&src, &taps(k, angle)),
                 "{w}x{h} k {k} at {angle}"
             );
+        }
+    }
+
+    #[test]
+    fn row_ranges_hold_every_tap_of_their_row_and_fit_the_shader() {
+        for (k, angle) in [
+            (1, 0.0),
+            (7, 0.0),
+            (31, 30.0),
+            (31, 217.5),
+            (100, 45.0),
+            (100, 90.0),
+        ] {
+            let taps = taps(k, angle);
+            let (rx, ry) = reach(&taps);
+            // The shader's SPAN holds 1024 columns and 64 each side.
+            assert!(rx <= 64, "k {k} at {angle}: reach {rx}");
+            let ranges = row_ranges(&taps, ry);
+            assert_eq!(ranges.len(), (2 * ry + 1) as usize);
+            let mut seen = 0;
+            for (dy, [start, end]) in (-ry..=ry).zip(ranges) {
+                let row = &taps[start as usize..end as usize];
+                assert!(row.iter().all(|t| t.dy == dy), "k {k} at {angle}, dy {dy}");
+                seen += row.len();
+            }
+            assert_eq!(seen, taps.len(), "k {k} at {angle}");
         }
     }
 

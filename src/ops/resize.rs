@@ -222,17 +222,84 @@ struct Uniforms {
     in_height: u32,
     out_width: u32,
     out_height: u32,
-    taps: u32,
-    pad: [u32; 3],
+    /// The rows pass: source pixels per column group, and how many groups.
+    len: u32,
+    groups: u32,
+    pad: [u32; 2],
 }
 
-/// Bytes of f32 scratch that [`passes`] needs for a resize from `from` to `to`.
-pub fn scratch_bytes(from: Size, to: Size) -> u64 {
-    u64::from(to.width) * u64::from(from.height) * 16
+/// Bytes of f32 scratch that [`passes`] needs for a resize from `from` to
+/// `to`: none for nearest, which gathers in one pass.
+pub fn scratch_bytes(from: Size, to: Size, filter: Filter) -> u64 {
+    match filter {
+        Filter::Nearest => 0,
+        _ => u64::from(to.width) * u64::from(from.height) * 16,
+    }
 }
 
-/// The two passes resampling `src` (of size `from`) into `dst` (of size
-/// `to`) through the f32 scratch buffer `rows`.
+/// An axis's outputs in fours, as the shader takes them: each group's first
+/// source index and, for each source index from there to the group's last
+/// tap, the weight of each of its four outputs, 0 where the index is not
+/// one of that output's taps (or the output is past the end). A zero term
+/// changes no sum, so each output still adds exactly its own taps in order.
+fn groups_of_four(a: &Axis) -> Vec<(u32, Vec<[f32; 4]>)> {
+    let (n, taps) = (a.starts.len(), a.taps as usize);
+    (0..n)
+        .step_by(4)
+        .map(|g| {
+            let starts = &a.starts[g..(g + 4).min(n)];
+            let first = *starts.iter().min().expect("a group has an output") as usize;
+            let end = *starts.iter().max().expect("a group has an output") as usize + taps;
+            let weights = (first..end)
+                .map(|s| {
+                    std::array::from_fn(|j| match starts.get(j) {
+                        Some(&start) if s.wrapping_sub(start as usize) < taps => {
+                            a.weights[(g + j) * taps + s - start as usize]
+                        }
+                        _ => 0.0,
+                    })
+                })
+                .collect();
+            (first as u32, weights)
+        })
+        .collect()
+}
+
+/// The rows pass's tables: each column group's first source column, the
+/// longest group's length, and the weights entry-major (entry `k` of group
+/// `g` at `k * groups + g`, shorter groups padded with zeros).
+fn column_tables(a: &Axis) -> (Vec<u32>, u32, Vec<[f32; 4]>) {
+    let groups = groups_of_four(a);
+    let len = groups.iter().map(|(_, w)| w.len()).max().unwrap_or(0);
+    let firsts = groups.iter().map(|(f, _)| *f).collect();
+    let weights = (0..len)
+        .flat_map(|k| {
+            groups
+                .iter()
+                .map(move |(_, w)| w.get(k).copied().unwrap_or([0.0; 4]))
+        })
+        .collect();
+    (firsts, len as u32, weights)
+}
+
+/// The columns pass's tables: per row group `[first, at, len, 0]` (its
+/// first source row, where its weights start, how many rows), and the
+/// weights group after group.
+fn row_tables(a: &Axis) -> (Vec<[u32; 4]>, Vec<[f32; 4]>) {
+    let mut table = Vec::new();
+    let groups = groups_of_four(a)
+        .into_iter()
+        .map(|(first, w)| {
+            let entry = [first, table.len() as u32, w.len() as u32, 0];
+            table.extend(w);
+            entry
+        })
+        .collect();
+    (groups, table)
+}
+
+/// The passes resampling `src` (of size `from`) into `dst` (of size `to`):
+/// one gather for nearest, else two through the f32 scratch buffer `rows`.
 pub fn passes(
     src: Binding,
     dst: Binding,
@@ -243,36 +310,64 @@ pub fn passes(
 ) -> Vec<GpuPass> {
     let ax = axis(from.width, to.width, filter);
     let ay = axis(from.height, to.height, filter);
-    let pass = |entry, grid, a: &Axis, frame| {
-        let u = Uniforms {
+    let uniforms = |len, groups| {
+        Binding::uniform(&Uniforms {
             in_width: from.width,
             in_height: from.height,
             out_width: to.width,
             out_height: to.height,
-            taps: a.taps,
-            pad: [0; 3],
-        };
-        GpuPass::per_pixel(
-            "resize",
-            entry,
-            grid,
-            vec![
-                (0, Binding::uniform(&u)),
-                (1, Binding::data(&a.starts)),
-                (2, Binding::data(&a.weights)),
-                (3, rows.clone()),
-                frame,
-            ],
-        )
+            len,
+            groups,
+            pad: [0; 2],
+        })
     };
+    let pass = |entry, workgroups, bindings| GpuPass {
+        shader: "resize",
+        entry,
+        bindings,
+        workgroups,
+    };
+    if ax.taps == 1 && ay.taps == 1 {
+        return vec![pass(
+            "gather",
+            [to.width.div_ceil(64), to.height.div_ceil(4), 1],
+            vec![
+                (0, uniforms(0, 0)),
+                (1, Binding::data(&ax.starts)),
+                (6, Binding::data(&ay.starts)),
+                (4, src),
+                (5, dst),
+            ],
+        )];
+    }
+    let (firsts, len, col_weights) = column_tables(&ax);
+    let groups = firsts.len() as u32;
+    let (row_groups, row_weights) = row_tables(&ay);
     vec![
+        // 64x4 threads, each four columns in four rows.
         pass(
             "horizontal",
-            Size::new(to.width, from.height),
-            &ax,
-            (4, src),
+            [groups.div_ceil(64), from.height.div_ceil(16), 1],
+            vec![
+                (0, uniforms(len, groups)),
+                (1, Binding::data(&firsts)),
+                (2, Binding::data(&col_weights)),
+                (3, rows.clone()),
+                (4, src),
+            ],
         ),
-        pass("vertical", to, &ay, (5, dst)),
+        // 64x4 threads, each four rows of one column.
+        pass(
+            "vertical",
+            [to.width.div_ceil(64), to.height.div_ceil(16), 1],
+            vec![
+                (0, uniforms(0, 0)),
+                (3, rows),
+                (5, dst),
+                (7, Binding::data(&row_groups)),
+                (8, Binding::data(&row_weights)),
+            ],
+        ),
     ]
 }
 
@@ -388,7 +483,7 @@ impl Op for Resize {
 
     fn gpu(&self, _ctx: &FrameCtx, inputs: &[Size], out: Size) -> GpuWork {
         GpuWork {
-            scratch: vec![scratch_bytes(inputs[0], out)],
+            scratch: vec![scratch_bytes(inputs[0], out, self.method)],
             passes: passes(
                 Binding::Input(0),
                 Binding::Output,
@@ -430,6 +525,47 @@ mod tests {
         let a = axis(4, 2, Filter::Box);
         assert_eq!(a.starts, [0, 2]);
         assert_eq!(&a.weights[..2], [0.5, 0.5]);
+    }
+
+    #[test]
+    fn grouped_weights_sum_each_output_exactly_as_its_own_taps_do() {
+        // The shader's loops over a group's source pixels, through both
+        // tables' layouts, against each output's taps in order, on
+        // scrambled values: the same floats, bit for bit.
+        let values: Vec<f32> = (0..40u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as f32)
+            .collect();
+        for (input, output, filter) in [
+            (40, 81, Filter::Lanczos),
+            (40, 19, Filter::Bicubic),
+            (40, 3, Filter::Box),
+            (40, 40, Filter::Bilinear),
+        ] {
+            let a = axis(input, output, filter);
+            let pixel = |s: usize| values[s.min(input as usize - 1)];
+            let (groups, table) = row_tables(&a);
+            let (firsts, len, columns) = column_tables(&a);
+            let taps = a.taps as usize;
+            for y in 0..output as usize {
+                let (g, j) = (y / 4, y % 4);
+                let mut own = 0f32;
+                for t in 0..taps {
+                    own += a.weights[y * taps + t] * pixel(a.starts[y] as usize + t);
+                }
+                let [first, at, n, _] = groups[g];
+                let mut by_rows = 0f32;
+                for k in 0..n as usize {
+                    by_rows += table[at as usize + k][j] * pixel(first as usize + k);
+                }
+                let mut by_columns = 0f32;
+                for k in 0..len as usize {
+                    by_columns += columns[k * firsts.len() + g][j] * pixel(firsts[g] as usize + k);
+                }
+                let what = format!("{filter:?} {input}->{output} output {y}");
+                assert_eq!(own.to_bits(), by_rows.to_bits(), "{what}, rows");
+                assert_eq!(own.to_bits(), by_columns.to_bits(), "{what}, columns");
+            }
+        }
     }
 
     #[test]
