@@ -297,15 +297,19 @@ fn step_before(before: &str) -> Option<String> {
 /// walking back over whole values (brackets balanced, strings skipped) and
 /// out of enclosing tuples and lists, the identifier before the first `:`.
 /// `None` where the point is a field's name (`after` starts `ident:`: an
-/// unknown field, which the parser's message names already).
+/// unknown field, which the parser's message names already); at a closing
+/// bracket (a missing field), the field whose value the bracket closes.
 fn field_of_value<'a>(before: &'a str, after: &str) -> Option<&'a str> {
     let ident = |c: char| c.is_alphanumeric() || c == '_';
     let rest = after.trim_start_matches(ident);
     if rest.len() < after.len() && rest.trim_start().starts_with(':') {
         return None;
     }
+    // At a closing bracket the fault is the whole struct's (a missing
+    // field): start outside it, so its last field is not blamed.
+    let closing = after.trim_start().starts_with([')', ']']);
     let bytes = before.as_bytes();
-    let (mut i, mut depth) = (bytes.len(), 0usize);
+    let (mut i, mut depth) = (bytes.len(), usize::from(closing));
     while i > 0 {
         i -= 1;
         match bytes[i] {
@@ -419,6 +423,10 @@ mod tests {
             named(r#"(steps: [(name: "s", op: blur_gaussian(sigma: 1.0, radius: 2))])"#);
         assert_eq!(place, "step \"s\"", "{e}");
         assert!(e.contains("radius"), "{e}");
+        // A missing field is the op's fault, not its last parameter's.
+        let (place, e) = named(r#"(steps: [(name: "s", op: noise(amount: 0.1))])"#);
+        assert_eq!(place, "step \"s\", field \"op\"", "{e}");
+        assert!(e.contains("missing field named `mode`"), "{e}");
         // A name of the wrong type does not belong to the step before it.
         let (place, e) = named(
             r#"(steps: [(name: "a", op: downscale(scale: 0.5)), (name: 5, op: downscale(scale: 0.5))])"#,
