@@ -30,18 +30,6 @@ enum Exec {
     Gpu(Box<GpuBackend>),
 }
 
-/// Frames a GPU engine ran on the CPU backend instead, and why.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fallbacks {
-    /// Frames too large for the GPU's buffers, each run on the CPU.
-    pub too_large: u64,
-    /// Why the first of them was, as warned (later ones are only counted).
-    pub first_too_large: Option<String>,
-    /// The GPU's failure, when it failed: the frame it failed on and every
-    /// later one ran on the CPU.
-    pub gpu_failed: Option<String>,
-}
-
 /// Runs plans on one backend.
 pub struct Engine {
     exec: Exec,
@@ -54,6 +42,18 @@ pub struct Engine {
     last_on_cpu: bool,
     /// Test hook: frames to run before the device is destroyed.
     lose_gpu_in: Option<u32>,
+}
+
+/// Frames a GPU engine ran on the CPU backend instead, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fallbacks {
+    /// Frames too large for the GPU's buffers, each run on the CPU.
+    pub too_large: u64,
+    /// Why the first of them was, as warned (later ones are only counted).
+    pub first_too_large: Option<String>,
+    /// The GPU's failure, when it failed: the frame it failed on and every
+    /// later one ran on the CPU.
+    pub gpu_failed: Option<String>,
 }
 
 impl Engine {
