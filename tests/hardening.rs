@@ -598,3 +598,17 @@ fn random_bytes_as_an_image_never_panic() {
     // past the headers.
     assert!(decoded > 100, "only {decoded} decoded");
 }
+
+#[test]
+fn a_wrong_type_in_yaml_names_its_step_and_parameter() {
+    let text = "pipeline:\n  steps:\n    - name: soft\n      operation: blur_gaussian\n      params: {sigma: true}\n";
+    let Err(e) = yaml::import(text, "t.yaml") else {
+        panic!("a boolean sigma imported")
+    };
+    let e = e.to_string();
+    assert!(
+        e.starts_with("t.yaml:3: step \"soft\" (blur_gaussian): ")
+            && e.contains(": parameter \"sigma\": "),
+        "{e}"
+    );
+}

@@ -238,7 +238,7 @@ impl Pipeline {
 /// field or op parameter whose value it is in, so that a wrong type or an
 /// unknown field deep in a long file names its step and parameter as well
 /// as its place. Empty before any step and outside any field's value.
-fn place_of(text: &str, line: usize, col: usize) -> String {
+pub(crate) fn place_of(text: &str, line: usize, col: usize) -> String {
     let Some(offset) = byte_offset(text, line, col) else {
         return String::new();
     };
