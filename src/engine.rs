@@ -1,5 +1,11 @@
 //! The engine: one backend, kept across frames so that GPU pipelines,
 //! buffers and CPU frame allocations are made once.
+//!
+//! A GPU engine loses no frame to the GPU: a frame too large for the
+//! device's buffers runs on the CPU backend (the next frame tries the GPU
+//! again), and when the GPU fails (device lost, a submission refused) the
+//! failed frame and every later one run on the CPU. Each is warned once and
+//! kept in [`Engine::fallbacks`]; [`Engine::set_cpu_fallback`] turns it off.
 
 use image::DynamicImage;
 
@@ -37,6 +43,26 @@ pub enum Gpus {
 pub struct Engine {
     exec: Exec,
     description: String,
+    /// Where a GPU engine runs the frames the GPU cannot take.
+    spare: Option<CpuBackend>,
+    fallback: bool,
+    fallbacks: Fallbacks,
+    /// The last frame ran on the CPU, so no GPU time is known for it.
+    last_on_cpu: bool,
+    /// Test hook: frames to run before the device is destroyed.
+    lose_gpu_in: Option<u32>,
+}
+
+/// Frames a GPU engine ran on the CPU backend instead, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fallbacks {
+    /// Frames too large for the GPU's buffers, each run on the CPU.
+    pub too_large: u64,
+    /// Why the first of them was, as warned (later ones are only counted).
+    pub first_too_large: Option<String>,
+    /// The GPU's failure, when it failed: the frame it failed on and every
+    /// later one ran on the CPU.
+    pub gpu_failed: Option<String>,
 }
 
 impl Engine {
@@ -78,18 +104,62 @@ impl Engine {
 
     /// The CPU backend.
     pub fn cpu() -> Self {
-        Self {
-            exec: Exec::Cpu(CpuBackend::default()),
-            description: format!("the CPU backend ({} threads)", rayon::current_num_threads()),
-        }
+        Self::with(Exec::Cpu(CpuBackend::default()), cpu_description())
     }
 
     fn gpu(found: gpu::Found) -> Result<Self, GpuError> {
         let backend = GpuBackend::new(found)?;
-        Ok(Self {
-            description: format!("the GPU backend on {}", backend.describe()),
-            exec: Exec::Gpu(Box::new(backend)),
-        })
+        let description = format!("the GPU backend on {}", backend.describe());
+        Ok(Self::with(Exec::Gpu(Box::new(backend)), description))
+    }
+
+    fn with(exec: Exec, description: String) -> Self {
+        Self {
+            exec,
+            description,
+            spare: None,
+            fallback: true,
+            fallbacks: Fallbacks::default(),
+            last_on_cpu: false,
+            lose_gpu_in: None,
+        }
+    }
+
+    /// Whether a GPU engine runs on the CPU the frames the GPU cannot take
+    /// (the default), or returns their errors: [`GpuError::TooLarge`] for a
+    /// frame too large, and the GPU's error once it failed (every later
+    /// frame fails too).
+    pub fn set_cpu_fallback(&mut self, on: bool) {
+        self.fallback = on;
+    }
+
+    /// What ran on the CPU instead of the GPU so far, and why.
+    pub fn fallbacks(&self) -> &Fallbacks {
+        &self.fallbacks
+    }
+
+    /// Test hook: treat GPU buffers over `bytes` as too large for the device.
+    #[doc(hidden)]
+    pub fn limit_gpu_buffers(&mut self, bytes: u64) {
+        if let Exec::Gpu(gpu) = &mut self.exec {
+            gpu.limit_buffers(bytes);
+        }
+    }
+
+    /// Test hook: destroy the GPU device just before the `frames`-th frame
+    /// from now runs (0: the next one), as a GPU reset would.
+    #[doc(hidden)]
+    pub fn lose_gpu_after(&mut self, frames: u32) {
+        self.lose_gpu_in = Some(frames);
+    }
+
+    /// The largest buffer a frame may need on this engine's GPU (frames and
+    /// ops' scratch alike); `None` on the CPU backend.
+    pub fn gpu_buffer_limit(&self) -> Option<u64> {
+        match &self.exec {
+            Exec::Gpu(gpu) => Some(gpu.storage_limit()),
+            Exec::Cpu(_) => None,
+        }
     }
 
     /// Which backend and device, in words.
@@ -126,16 +196,69 @@ impl Engine {
         out: &mut Vec<Frame>,
     ) -> Result<(), RunError> {
         let sizes = plan.sizes(input.size())?;
-        match &mut self.exec {
-            Exec::Cpu(cpu) => cpu.run(plan, &sizes, input, frame, out),
-            Exec::Gpu(gpu) => gpu.run(plan, &sizes, input, frame, out)?,
+        self.last_on_cpu = true;
+        let gpu = match &mut self.exec {
+            Exec::Cpu(cpu) => {
+                cpu.run(plan, &sizes, input, frame, out);
+                return Ok(());
+            }
+            Exec::Gpu(gpu) => gpu,
+        };
+        if let Some(n) = self.lose_gpu_in.as_mut() {
+            if *n == 0 {
+                gpu.destroy();
+                self.lose_gpu_in = None;
+            } else {
+                *n -= 1;
+            }
         }
+        // wgpu panics on some calls into a lost device; the GPU backend is
+        // dropped after any failure, so no broken state of it is seen again.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            gpu.run(plan, &sizes, input, frame, out)
+        }));
+        let error = match run {
+            Ok(Ok(())) => {
+                self.last_on_cpu = false;
+                return Ok(());
+            }
+            Ok(Err(e)) => e,
+            Err(panic) => GpuError::Wgpu(panic_message(&*panic)),
+        };
+        if !self.fallback {
+            return Err(error.into());
+        }
+        if let GpuError::TooLarge { .. } = error {
+            self.fallbacks.too_large += 1;
+            if self.fallbacks.first_too_large.is_none() {
+                let why = format!(
+                    "frame {frame} ({}): {error}: running it on the CPU backend \
+                     (and any other frame too large for this GPU)",
+                    input.size()
+                );
+                log::warn!("{why}");
+                self.fallbacks.first_too_large = Some(why);
+            }
+            let cpu = self.spare.get_or_insert_with(CpuBackend::default);
+            cpu.run(plan, &sizes, input, frame, out);
+            return Ok(());
+        }
+        let why = format!("frame {frame}: {error}");
+        log::warn!("the GPU failed on {why}: running this frame and the rest on the CPU backend");
+        self.fallbacks.gpu_failed = Some(why);
+        self.description = format!("{} (the GPU failed)", cpu_description());
+        let mut cpu = self.spare.take().unwrap_or_default();
+        cpu.run(plan, &sizes, input, frame, out);
+        self.exec = Exec::Cpu(cpu);
         Ok(())
     }
 
     /// GPU time of the last frame's compute work, without transfers; `None`
     /// on the CPU backend or where the adapter has no timestamp queries.
     pub fn last_gpu_time(&self) -> Option<std::time::Duration> {
+        if self.last_on_cpu {
+            return None;
+        }
         match &self.exec {
             Exec::Gpu(gpu) => gpu
                 .last_gpu_ns()
@@ -181,4 +304,17 @@ impl Engine {
         let out = self.run_frame(plan, &frame, 0)?;
         Ok(from_frame(&out[0], kind))
     }
+}
+
+fn cpu_description() -> String {
+    format!("the CPU backend ({} threads)", rayon::current_num_threads())
+}
+
+/// A panic's message, where it is text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+    format!("the GPU backend panicked: {}", text.unwrap_or("no message"))
 }

@@ -1,4 +1,4 @@
-//! Where a plan runs. Both backends execute the same [`Plan`] through the
+//! Where a plan runs. Both backends execute the same [`Plan`](crate::Plan) through the
 //! [`Op`](crate::ops::Op) interface and know no op by name.
 
 pub mod cpu;

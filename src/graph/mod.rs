@@ -76,10 +76,34 @@ pub struct SizeError {
     pub source: Box<ParamError>,
 }
 
+/// The most nodes (steps × repeats, unrolled) a plan may have. Compiling is
+/// linear in them, but every node is a dispatch (or a CPU pass) on every
+/// frame and holds its own op; a file past this is a mistake or an attack,
+/// and is refused before anything is built. Real pipelines have tens.
+pub const MAX_NODES: usize = 100_000;
+
+/// How many step names an error about a dangling input lists.
+const LISTED_NAMES: usize = 40;
+
 /// Compiles a validated pipeline.
 pub fn compile(pipeline: &Pipeline, keep: Keep) -> Result<Plan, PipelineError> {
     let origin = || pipeline.origin.clone();
     let steps = &pipeline.steps;
+    let mut count = 0usize;
+    for step in steps {
+        count += step.repeat as usize;
+        if count > MAX_NODES {
+            let total: usize = steps.iter().map(|s| s.repeat as usize).sum();
+            return Err(PipelineError::Invalid {
+                origin: origin(),
+                message: format!(
+                    "the steps unroll to {total} nodes (steps × repeats), more than the cap \
+                     of {MAX_NODES}; step \"{}\" (repeat: {}) passes it",
+                    step.name, step.repeat
+                ),
+            });
+        }
+    }
     let index: HashMap<&str, usize> = steps
         .iter()
         .enumerate()
@@ -99,19 +123,25 @@ pub fn compile(pipeline: &Pipeline, keep: Keep) -> Result<Plan, PipelineError> {
                     _ if name == INPUT => Ok(None),
                     Some(&j) => Ok(Some(j)),
                     None => {
-                        let mut valid: Vec<&str> = vec![INPUT];
-                        valid.extend(
-                            steps
-                                .iter()
-                                .map(|s| s.name.as_str())
-                                .filter(|n| *n != step.name),
-                        );
+                        let others = steps
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .filter(|n| *n != step.name);
+                        // A few dozen names help; a huge file's every name would not.
+                        let listed: Vec<&str> = others.clone().take(LISTED_NAMES).collect();
+                        let more = others.count() - listed.len();
+                        let mut valid = std::iter::once(INPUT)
+                            .chain(listed)
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        if more > 0 {
+                            let _ = write!(valid, " and {more} more");
+                        }
                         Err(PipelineError::Invalid {
                             origin: origin(),
                             message: format!(
-                                "step \"{}\" reads \"{name}\", which is no step (valid: {})",
-                                step.name,
-                                valid.join(", ")
+                                "step \"{}\" reads \"{name}\", which is no step (valid: {valid})",
+                                step.name
                             ),
                         })
                     }
@@ -182,8 +212,10 @@ pub fn compile(pipeline: &Pipeline, keep: Keep) -> Result<Plan, PipelineError> {
         .collect();
     let outputs = read_back.len();
     if keep == Keep::Steps {
+        let mut is_output = vec![false; steps.len()];
+        output_steps.iter().for_each(|&s| is_output[s] = true);
         for &s in &order {
-            if !output_steps.contains(&s) {
+            if !is_output[s] {
                 read_back.push((last_node_of_step[s], steps[s].name.clone()));
             }
         }
@@ -263,6 +295,14 @@ fn assign_slots(nodes: &mut [Node], read_back: &[(usize, String)]) -> (usize, us
     for (n, _) in read_back {
         last_read[*n] = end;
     }
+    // The nodes whose frames die at each node, so that freeing is one pass
+    // over the nodes rather than a scan of all earlier nodes at each one.
+    let mut dies_at: Vec<Vec<usize>> = vec![Vec::new(); end];
+    for (j, &at) in last_read.iter().enumerate() {
+        if at < end {
+            dies_at[at].push(j);
+        }
+    }
     let mut free: Vec<usize> = Vec::new();
     let input_slot = 0;
     let mut count = 1;
@@ -274,10 +314,8 @@ fn assign_slots(nodes: &mut [Node], read_back: &[(usize, String)]) -> (usize, us
         if last_read_of_input == i {
             free.push(input_slot);
         }
-        for j in 0..=i {
-            if last_read[j] == i {
-                free.push(nodes[j].slot);
-            }
+        for &j in &dies_at[i] {
+            free.push(nodes[j].slot);
         }
     }
     (input_slot, count)
@@ -465,6 +503,18 @@ mod tests {
             msg.contains("\"nope\"") && msg.contains("valid: input"),
             "{msg}"
         );
+        // A long file lists the first few names and counts the rest.
+        let text = chain(100, 1).replace("repeat: 1),])", "repeat: 1, inputs: [\"nope\"]),])");
+        let msg = plan(&text).unwrap_err().to_string();
+        assert!(
+            msg.ends_with(&format!(
+                "s{}, s{} and {} more)",
+                LISTED_NAMES - 2,
+                LISTED_NAMES - 1,
+                99 - LISTED_NAMES
+            )),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -473,5 +523,52 @@ mod tests {
         let sizes = p.sizes(Size::new(100, 60)).unwrap();
         assert_eq!(sizes, [Size::new(50, 30), Size::new(50, 30)]);
         assert!(p.dot().contains("n0 -> n1"));
+    }
+
+    /// `steps` steps of `repeat` repeats each, in a chain.
+    fn chain(steps: usize, repeat: u32) -> String {
+        let mut text = String::from("(steps: [");
+        for i in 0..steps {
+            let _ = write!(
+                text,
+                "(name: \"s{i}\", op: saturation(mode: fixed, value: 0.5), repeat: {repeat}),"
+            );
+        }
+        text + "])"
+    }
+
+    #[test]
+    fn the_node_cap_is_reached_but_not_passed() {
+        let repeat = 100;
+        let steps = MAX_NODES / repeat as usize;
+        let p = plan(&chain(steps, repeat)).unwrap();
+        assert_eq!(p.nodes.len(), MAX_NODES);
+        assert_eq!(p.slots, 2, "a chain needs two frames, the input's reused");
+
+        let msg = plan(&chain(steps + 1, repeat)).unwrap_err().to_string();
+        let total = MAX_NODES + repeat as usize;
+        let want = format!(
+            "the steps unroll to {total} nodes (steps × repeats), more than the cap of \
+             {MAX_NODES}; step \"s{steps}\" (repeat: {repeat}) passes it"
+        );
+        assert_eq!(msg, format!("t.ron: {want}"));
+    }
+
+    #[test]
+    fn every_kept_frame_survives_to_the_end() {
+        // Keep::Steps over a long chain: no step's slot is reused, since
+        // every step's frame is read back after the run.
+        let p = Pipeline::parse(&chain(500, 1), "t.ron").unwrap();
+        let plan = compile(&p, Keep::Steps).unwrap();
+        assert_eq!(plan.reads.len(), 500);
+        let mut slots: Vec<usize> = plan
+            .reads
+            .iter()
+            .map(|(n, _)| plan.nodes[*n].slot)
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        assert_eq!(slots.len(), 500);
+        assert_eq!(plan.slots, 500, "the input's slot is reused once read");
     }
 }

@@ -162,10 +162,7 @@ impl Pipeline {
                 .from_str(text)
                 .map_err(|e: ron::error::SpannedError| {
                     let (line, col) = (e.span.start.line, e.span.start.col);
-                    let message = match step_before(text, line, col) {
-                        Some(step) => format!("step \"{step}\": {}", e.code),
-                        None => e.code.to_string(),
-                    };
+                    let message = format!("{}{}", place_of(text, line, col), e.code);
                     PipelineError::Syntax {
                         origin: origin.to_string(),
                         line,
@@ -236,27 +233,106 @@ impl Pipeline {
     }
 }
 
-/// The name of the step a syntax error at `line:col` (1-based) falls in: the
-/// last `name: "..."` before it, so that a wrong type or an unknown field
-/// deep in a long file names its step as well as its place.
-fn step_before(text: &str, line: usize, col: usize) -> Option<String> {
-    let offset: usize = text
+/// Where an error at `line:col` (1-based) says it is, as a prefix for its
+/// message: the step it falls in (the last `name: "..."` before it) and the
+/// field or op parameter whose value it is in, so that a wrong type or an
+/// unknown field deep in a long file names its step and parameter as well
+/// as its place. Empty before any step and outside any field's value.
+pub(crate) fn place_of(text: &str, line: usize, col: usize) -> String {
+    let Some(offset) = byte_offset(text, line, col) else {
+        return String::new();
+    };
+    let before = &text[..offset];
+    let field = field_of_value(before, &text[offset..]);
+    // A wrong `name:` is in the step it would name, not the one before.
+    let step = (field != Some("name"))
+        .then(|| step_before(before))
+        .flatten();
+    let field = field.map(|f| {
+        let kind = if STEP_FIELDS.contains(&f) {
+            "field"
+        } else {
+            "parameter"
+        };
+        format!("{kind} \"{f}\"")
+    });
+    match (step, field) {
+        (Some(s), Some(f)) => format!("step \"{s}\", {f}: "),
+        (Some(s), None) => format!("step \"{s}\": "),
+        (None, Some(f)) => format!("{f}: "),
+        (None, None) => String::new(),
+    }
+}
+
+/// The fields of a pipeline and of its steps; every other field is an op's.
+const STEP_FIELDS: &[&str] = &[
+    "seed", "steps", "name", "op", "inputs", "repeat", "output", "animate",
+];
+
+/// The byte offset of 1-based `line:col` (columns count characters).
+fn byte_offset(text: &str, line: usize, col: usize) -> Option<usize> {
+    let start: usize = text
         .split_inclusive('\n')
         .take(line.saturating_sub(1))
         .map(str::len)
-        .sum::<usize>()
-        + text
-            .lines()
-            .nth(line.saturating_sub(1))?
-            .char_indices()
-            .nth(col.saturating_sub(1))
-            .map_or(0, |(i, _)| i);
-    let before = text.get(..offset)?;
+        .sum();
+    let line = text.get(start..)?.lines().next()?;
+    let within = line
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(line.len(), |(i, _)| i);
+    Some(start + within)
+}
+
+/// The name in the last `name: "..."` of `before`.
+fn step_before(before: &str) -> Option<String> {
     let at = before.rfind("name:")?;
     let rest = before[at + "name:".len()..]
         .trim_start()
         .strip_prefix('"')?;
     rest.find('"').map(|end| rest[..end].to_string())
+}
+
+/// The field whose value holds the point between `before` and `after`:
+/// walking back over whole values (brackets balanced, strings skipped) and
+/// out of enclosing tuples and lists, the identifier before the first `:`.
+/// `None` where the point is a field's name (`after` starts `ident:`: an
+/// unknown field, which the parser's message names already); at a closing
+/// bracket (a missing field), the field whose value the bracket closes.
+fn field_of_value<'a>(before: &'a str, after: &str) -> Option<&'a str> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let rest = after.trim_start_matches(ident);
+    if rest.len() < after.len() && rest.trim_start().starts_with(':') {
+        return None;
+    }
+    // At a closing bracket the fault is the whole struct's (a missing
+    // field): start outside it, so its last field is not blamed.
+    let closing = after.trim_start().starts_with([')', ']']);
+    let bytes = before.as_bytes();
+    let (mut i, mut depth) = (bytes.len(), usize::from(closing));
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b'"' => {
+                // Back to the opening quote, past escaped ones.
+                while i > 0 {
+                    i -= 1;
+                    if bytes[i] == b'"' && (i == 0 || bytes[i - 1] != b'\\') {
+                        break;
+                    }
+                }
+            }
+            b')' | b']' => depth += 1,
+            b'(' | b'[' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 => {
+                let name = before[..i].trim_end();
+                let start = name.trim_end_matches(ident).len();
+                return Some(&name[start..]).filter(|n| !n.is_empty());
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Finalizer of SplitMix64: spreads a seed and a step index over all bits.
@@ -312,16 +388,50 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_type_names_its_step_as_well_as_its_place() {
+    fn a_wrong_type_names_its_step_and_parameter_as_well_as_its_place() {
         let text = "(steps: [\n  (name: \"warm\", op: saturation(mode: fixed, value: 0.2)),\n  (name: \"soft\", op: blur_gaussian(sigma: true)),\n])";
         let e = parse(text).unwrap_err().to_string();
         assert!(e.starts_with("test.ron:3:"), "{e}");
-        assert!(e.contains("step \"soft\": "), "{e}");
+        assert!(e.contains("step \"soft\", parameter \"sigma\": "), "{e}");
         // Before any step there is none to name.
         let e = parse("Pipeline(seed: -1, steps: [])")
             .unwrap_err()
             .to_string();
         assert!(!e.contains("step \""), "{e}");
+        assert!(e.contains("field \"seed\": "), "{e}");
+    }
+
+    #[test]
+    fn the_parameter_named_is_the_one_whose_value_is_wrong() {
+        let named = |text: &str| {
+            let e = parse(text).unwrap_err().to_string();
+            let place = e.split(": ").nth(1).unwrap_or_default().to_string();
+            (place, e)
+        };
+        // An element of a tuple: the tuple's parameter.
+        let (place, e) = named(
+            r#"(steps: [(name: "t", op: band_swap(tile_count: 1, permutation: bgr, tile_size_range: (0.01, "a")))])"#,
+        );
+        assert_eq!(place, "step \"t\", parameter \"tile_size_range\"", "{e}");
+        // A string holding colons and brackets before the fault is skipped whole.
+        let (place, e) = named(
+            r#"(steps: [(name: "a", op: downscale(scale: 0.5)), (name: "b", op: blur_gaussian(sigma: 1.0), inputs: ["x:(", 3])])"#,
+        );
+        assert_eq!(place, "step \"b\", field \"inputs\"", "{e}");
+        // An unknown field is no other field's fault; the parser names it.
+        let (place, e) =
+            named(r#"(steps: [(name: "s", op: blur_gaussian(sigma: 1.0, radius: 2))])"#);
+        assert_eq!(place, "step \"s\"", "{e}");
+        assert!(e.contains("radius"), "{e}");
+        // A missing field is the op's fault, not its last parameter's.
+        let (place, e) = named(r#"(steps: [(name: "s", op: noise(amount: 0.1))])"#);
+        assert_eq!(place, "step \"s\", field \"op\"", "{e}");
+        assert!(e.contains("missing field named `mode`"), "{e}");
+        // A name of the wrong type does not belong to the step before it.
+        let (place, e) = named(
+            r#"(steps: [(name: "a", op: downscale(scale: 0.5)), (name: 5, op: downscale(scale: 0.5))])"#,
+        );
+        assert_eq!(place, "field \"name\"", "{e}");
     }
 
     #[test]

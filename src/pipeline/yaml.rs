@@ -265,7 +265,10 @@ fn import_step(
     let spec: OpSpec = ron::Options::default()
         .with_default_extension(EXTENSIONS)
         .from_str(&op_text)
-        .map_err(|e| step_err(&op, format!("{op_text}: {}", e.code)))?;
+        .map_err(|e| {
+            let place = super::place_of(&op_text, e.span.start.line, e.span.start.col);
+            step_err(&op, format!("{op_text}: {place}{}", e.code))
+        })?;
     spec.validate()
         .map_err(|e| step_err(spec.name(), e.to_string()))?;
 

@@ -25,6 +25,8 @@ pub enum GpuError {
     Device(String),
     #[error("GPU error: {0}")]
     Wgpu(String),
+    #[error("the GPU device was lost ({0})")]
+    Lost(String),
     #[error("{what} needs a {bytes}-byte GPU buffer; this device allows {limit}")]
     TooLarge {
         what: String,
@@ -119,6 +121,12 @@ fn frame_bytes(size: Size) -> u64 {
     size.pixels() as u64 * 4
 }
 
+/// The bytes a buffer of `bytes` is made with: bindings must not be empty,
+/// and copies move multiples of 4.
+fn padded(bytes: u64) -> u64 {
+    bytes.max(16).next_multiple_of(16)
+}
+
 /// The GPU backend.
 pub struct GpuBackend {
     device: wgpu::Device,
@@ -139,6 +147,8 @@ pub struct GpuBackend {
     timer: Option<Timer>,
     last_gpu_ns: Option<f64>,
     uncaptured: Arc<Mutex<Vec<String>>>,
+    /// Why the device was lost, once it was: every later error is that one.
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 /// Timestamps at the start and end of a frame's compute pass, where the
@@ -207,6 +217,14 @@ impl GpuBackend {
                 errors.push(e.to_string());
             }
         }));
+        let lost = Arc::new(Mutex::new(None));
+        let sink = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut lost) = sink.lock() {
+                let sep = if message.is_empty() { "" } else { ": " };
+                *lost = Some(format!("{reason:?}{sep}{message}"));
+            }
+        });
         Ok(Self {
             device,
             queue,
@@ -223,6 +241,7 @@ impl GpuBackend {
             timer,
             last_gpu_ns: None,
             uncaptured,
+            lost,
         })
     }
 
@@ -235,6 +254,76 @@ impl GpuBackend {
     /// Adapter name and graphics API, e.g. "NVIDIA H100 80GB HBM3 (Vulkan)".
     pub fn describe(&self) -> String {
         format!("{} ({:?})", self.info.name, self.info.backend)
+    }
+
+    /// The largest storage buffer this backend makes: where a frame or an
+    /// op's scratch is larger, the frame cannot run here.
+    pub fn storage_limit(&self) -> u64 {
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
+    }
+
+    /// Test hook: treat buffers over `bytes` as over the device's limits,
+    /// so that tests reach the too-large path with small frames.
+    #[doc(hidden)]
+    pub fn limit_buffers(&mut self, bytes: u64) {
+        let limits = &mut self.limits;
+        limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(bytes);
+        limits.max_buffer_size = limits.max_buffer_size.min(bytes);
+    }
+
+    /// Test hook: destroys the device, as a GPU reset or a removed eGPU
+    /// would; every later call fails.
+    #[doc(hidden)]
+    pub fn destroy(&self) {
+        self.device.destroy();
+    }
+
+    /// Refuses, before anything is made or submitted, a frame whose buffers
+    /// the device cannot hold, naming the largest culprit: the input, a
+    /// node's frame or scratch, or the readback of the frames asked for.
+    fn check_fits(
+        &self,
+        plan: &Plan,
+        sizes: &[Size],
+        input: Size,
+        works: &[GpuWork],
+    ) -> Result<(), GpuError> {
+        let limit = self.storage_limit();
+        let mut worst = (
+            padded(frame_bytes(input)),
+            format!("the {input} input frame"),
+        );
+        for (i, (node, work)) in plan.nodes.iter().zip(works).enumerate() {
+            let step = format!("step \"{}\" ({})", node.name, node.op.name());
+            let frame = padded(frame_bytes(sizes[i]));
+            if frame > worst.0 {
+                worst = (frame, format!("the {} frame of {step}", sizes[i]));
+            }
+            if let Some(&bytes) = work.scratch.iter().max()
+                && padded(bytes) > worst.0
+            {
+                worst = (padded(bytes), format!("the scratch of {step}"));
+            }
+        }
+        if worst.0 > limit {
+            return Err(GpuError::TooLarge {
+                what: worst.1,
+                bytes: worst.0,
+                limit,
+            });
+        }
+        let read: u64 = plan.reads.iter().map(|(n, _)| frame_bytes(sizes[*n])).sum();
+        let read = padded(read + TIMESTAMP_BYTES);
+        if read > self.limits.max_buffer_size {
+            return Err(GpuError::TooLarge {
+                what: format!("the readback of {} frames", plan.reads.len()),
+                bytes: read,
+                limit: self.limits.max_buffer_size,
+            });
+        }
+        Ok(())
     }
 
     /// Runs `f` in a validation error scope; any error wgpu reports becomes ours.
@@ -284,7 +373,7 @@ impl GpuBackend {
         usage: wgpu::BufferUsages,
         what: &str,
     ) -> Result<(), GpuError> {
-        let bytes = bytes.max(16).next_multiple_of(16);
+        let bytes = padded(bytes);
         let limit = if usage.contains(wgpu::BufferUsages::STORAGE) {
             limits
                 .max_storage_buffer_binding_size
@@ -312,7 +401,7 @@ impl GpuBackend {
 
     /// Copies `input` into the upload buffer, making or mapping it as needed.
     fn stage_input(&mut self, input: &Frame) -> Result<(), GpuError> {
-        let bytes = frame_bytes(input.size()).max(16).next_multiple_of(16);
+        let bytes = padded(frame_bytes(input.size()));
         if self.upload.as_ref().is_none_or(|b| b.size() < bytes) {
             self.upload = Some(self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("upload"),
@@ -346,8 +435,28 @@ impl GpuBackend {
     }
 
     /// Runs every node on `input` and leaves the frames of `plan.reads` in
-    /// `out`, reusing its allocations.
+    /// `out`, reusing its allocations. On a lost device the error says so,
+    /// whatever call first noticed it.
     pub fn run(
+        &mut self,
+        plan: &Plan,
+        sizes: &[Size],
+        input: &Frame,
+        frame: u32,
+        out: &mut Vec<Frame>,
+    ) -> Result<(), GpuError> {
+        let result = self.run_once(plan, sizes, input, frame, out);
+        if result.is_err() {
+            // A lost device's callback runs from a poll.
+            let _ = self.device.poll(wgpu::PollType::Poll);
+        }
+        match self.lost.lock().ok().and_then(|l| l.clone()) {
+            Some(why) if result.is_err() => Err(GpuError::Lost(why)),
+            _ => result,
+        }
+    }
+
+    fn run_once(
         &mut self,
         plan: &Plan,
         sizes: &[Size],
@@ -379,6 +488,7 @@ impl GpuBackend {
                 )
             })
             .collect();
+        self.check_fits(plan, sizes, input.size(), &works)?;
         for pass in works.iter().flat_map(|w| &w.passes) {
             self.prepare(pass.shader, pass.entry)?;
         }
