@@ -161,7 +161,14 @@ fn batch(engine: &mut Engine, inputs: &[Input], out: &Path) -> stillgraph::io::b
         first_index: 10,
         ..BatchOptions::default()
     };
-    run_batch(engine, &plan(ANIMATED), inputs, &opts, |_| {}).unwrap()
+    run_batch(
+        engine,
+        &plan(ANIMATED),
+        stillgraph::io::batch::Frames::Images(inputs),
+        &opts,
+        |_| {},
+    )
+    .unwrap()
 }
 
 fn output(dir: &Path, i: u32) -> Frame {
