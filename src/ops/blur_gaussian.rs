@@ -77,6 +77,32 @@ impl Op for BlurGaussian {
         let src = inputs[0];
         let (width, height) = (src.width() as usize, src.height() as usize);
         let (r, taps) = (w.len() / 2, w.len());
+        let alpha_rows = src.pixels().par_chunks(width);
+        if height <= taps {
+            // A frame no taller than the kernel: a band's ring would redo
+            // its reflected rows many times over, so each row's horizontal
+            // pass is done once (a scratch of at most `taps` rows) and the
+            // columns read it reflected, as the shader does.
+            let mut rows = vec![[0f32; 3]; width * height];
+            rows.par_chunks_mut(width)
+                .zip(src.pixels().par_chunks(width))
+                .for_each_init(
+                    || RowBufs::new(width, r),
+                    |bufs, (line, row)| horizontal(row, &w, bufs, line),
+                );
+            let bufs = || (vec![[0f32; 3]; width], vec![0usize; taps]);
+            out.pixels_mut()
+                .par_chunks_mut(width)
+                .zip(alpha_rows)
+                .enumerate()
+                .for_each_init(bufs, |(acc, at), (y, (line, alpha))| {
+                    for (k, a) in at.iter_mut().enumerate() {
+                        *a = reflect((y + k) as i32 - r as i32, height as i32) as usize;
+                    }
+                    vertical(&rows, at, &w, acc, alpha, line);
+                });
+            return;
+        }
         // Bands of rows, one per thread (but at least 8 radii tall, as each
         // band recomputes the 2 radii of rows its neighbours also need):
         // each slides a ring of the last `taps` rows of the horizontal pass
@@ -96,15 +122,19 @@ impl Op for BlurGaussian {
                 let mut ring = vec![[0f32; 3]; taps * width];
                 let mut bufs = RowBufs::new(width, r);
                 let mut acc = vec![[0f32; 3]; width];
+                let mut at = vec![0usize; taps];
                 for j in 0..lines.len() / width + 2 * r {
                     // Band row j holds source row y0 + j - r, reflected.
                     let sy = reflect((y0 + j) as i32 - r as i32, height as i32) as usize;
                     let row = &src.pixels()[sy * width..][..width];
                     horizontal(row, &w, &mut bufs, &mut ring[j % taps * width..][..width]);
                     if let Some(y) = j.checked_sub(2 * r) {
+                        for (k, a) in at.iter_mut().enumerate() {
+                            *a = (y + k) % taps;
+                        }
                         let line = &mut lines[y * width..][..width];
                         let alpha = &alpha[y * width..][..width];
-                        vertical(&ring, y, &w, &mut acc, alpha, line);
+                        vertical(&ring, &at, &w, &mut acc, alpha, line);
                     }
                 }
             });
@@ -213,21 +243,21 @@ fn horizontal_inner(row: &[u32], w: &[f32], bufs: &mut RowBufs, line: &mut [[f32
 }
 
 avx2_twin!(vertical => vertical_inner(
-    ring: &[[f32; 3]],
-    y: usize,
+    rows: &[[f32; 3]],
+    at: &[usize],
     w: &[f32],
     acc: &mut [[f32; 3]],
     alpha: &[u32],
     line: &mut [u32],
 ));
 
-/// Band row `y`: the horizontal pass's rows `y ..= y + 2r` of its band,
-/// held in `ring` at row `j % taps`, blurred along y a whole row of one tap
-/// at a time, with the alpha of the input row `alpha`.
+/// One output row: the horizontal pass's rows `at[k]` of `rows` (tap k's
+/// row) blurred along y, a whole row of one tap at a time, with the alpha
+/// of the input row `alpha`.
 #[inline(always)]
 fn vertical_inner(
-    ring: &[[f32; 3]],
-    y: usize,
+    rows: &[[f32; 3]],
+    at: &[usize],
     w: &[f32],
     acc: &mut [[f32; 3]],
     alpha: &[u32],
@@ -235,11 +265,10 @@ fn vertical_inner(
 ) {
     let width = line.len();
     acc.fill([0.0; 3]);
-    for (k, &wk) in w.iter().enumerate() {
-        let j = (y + k) % w.len();
+    for (&wk, &j) in w.iter().zip(at) {
         add_scaled(
             acc.as_flattened_mut(),
-            ring[j * width..][..width].as_flattened(),
+            rows[j * width..][..width].as_flattened(),
             wk,
         );
     }
@@ -289,8 +318,9 @@ mod tests {
             .map(|i| [i as f32 * 0.7, 3.0, 250.0])
             .collect();
         let (mut a, mut b) = (vec![0u32; 61], vec![0u32; 61]);
-        vertical(&ring, 2, &w, &mut vec![[0.0; 3]; 61], &row, &mut a);
-        vertical_inner(&ring, 2, &w, &mut vec![[0.0; 3]; 61], &row, &mut b);
+        let at: Vec<usize> = (0..w.len()).map(|k| (2 + k) % w.len()).collect();
+        vertical(&ring, &at, &w, &mut vec![[0.0; 3]; 61], &row, &mut a);
+        vertical_inner(&ring, &at, &w, &mut vec![[0.0; 3]; 61], &row, &mut b);
         assert_eq!(a, b);
     }
 
@@ -334,6 +364,8 @@ mod tests {
             (61, 200, 3.0),
             (33, 97, 1.2),
             (40, 9, 0.0),
+            (20, 25, 3.0),
+            (20, 26, 3.0),
         ] {
             let mut src = Frame::new(Size::new(width, height));
             for (i, p) in src.pixels_mut().iter_mut().enumerate() {
