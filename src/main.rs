@@ -489,6 +489,15 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
     };
     let video_out = if writes_video {
         VideoOutput::muxer(&args.out).map_err(|e| e.to_string())?;
+        // What the pipeline cannot give a video is said whether or not
+        // ffmpeg is there.
+        if plan.reads.len() != 1 {
+            let many = video::VideoError::ManyOutputs {
+                path: args.out.clone(),
+                count: plan.reads.len(),
+            };
+            return Err(many.to_string());
+        }
         let ffmpeg = Ffmpeg::find(&args.out).map_err(|e| e.to_string())?;
         let rate = v
             .fps

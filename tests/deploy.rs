@@ -37,9 +37,11 @@ fn snapshot(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
     v
 }
 
-fn one_run(frames: &Path, out: &Path) {
+/// One run over all the frames, on `backend` (the examples' own, so that
+/// a machine with a GPU compares GPU with GPU).
+fn one_run(frames: &Path, out: &Path, backend: &str) {
     let o = Command::new(BIN)
-        .args(["run", "graphs/three_ops.ron", "--backend", "cpu", "-i"])
+        .args(["run", "graphs/three_ops.ron", "--backend", backend, "-i"])
         .arg(frames)
         .arg("-o")
         .arg(out)
@@ -53,7 +55,8 @@ fn one_run(frames: &Path, out: &Path) {
 fn the_slurm_array_script_splits_the_frames_as_one_run_would_write_them() {
     let dir = tempfile::tempdir().unwrap();
     let frames = frames(dir.path());
-    one_run(&frames, &dir.path().join("whole"));
+    // The script leaves the backend to `auto`.
+    one_run(&frames, &dir.path().join("whole"), "auto");
     let out = dir.path().join("array");
     for task in 0..3 {
         let o = Command::new("bash")
@@ -98,7 +101,7 @@ fn the_kubernetes_indexed_job_covers_every_frame_once() {
     // pointed at this checkout and a scratch folder.
     let dir = tempfile::tempdir().unwrap();
     let frames = frames(dir.path());
-    one_run(&frames, &dir.path().join("whole"));
+    one_run(&frames, &dir.path().join("whole"), "cpu");
     let data = dir.path().display().to_string();
     let args: Vec<String> = container["args"]
         .as_vec()
