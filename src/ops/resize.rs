@@ -144,19 +144,35 @@ pub fn resample(src: &Frame, out: &mut Frame, filter: Filter) {
         });
     }
 
-    // WGSL `horizontal`: out_w × in_h floats; each input row unpacked once.
-    let mut rows = vec![[0f32; 4]; ow * ih];
-    let unpacked = || vec![[0f32; 4]; iw];
-    rows.par_chunks_mut(ow)
-        .zip(src.pixels().par_chunks(iw))
-        .for_each_init(unpacked, |row, (line, px)| horizontal(px, &ax, row, line));
-
-    // WGSL `vertical`: whole rows of taps at a time, along memory.
-    let acc = || vec![[0f32; 4]; ow];
+    // Bands of output rows, one per thread. Each slides a ring of the
+    // input rows its outputs reach (WGSL `horizontal`, each needed row
+    // once) down its band and emits an output row (WGSL `vertical`) per
+    // step: a few rows of f32 a thread, where a frame of them (out_w × in_h
+    // × 16 bytes, twice a halving's input) was needed before.
+    let (oh, taps) = (oh as usize, ay.taps as usize);
+    let band_rows = oh.div_ceil(rayon::current_num_threads().clamp(1, oh.max(1)));
     out.pixels_mut()
-        .par_chunks_mut(ow)
+        .par_chunks_mut(band_rows * ow)
         .enumerate()
-        .for_each_init(acc, |acc, (y, line)| vertical(&rows, y, &ay, acc, line));
+        .for_each(|(b, lines)| {
+            let mut ring = vec![[0f32; 4]; taps * ow];
+            let mut unpacked = vec![[0f32; 4]; iw];
+            let mut acc = vec![[0f32; 4]; ow];
+            let mut next = 0; // the first input row not yet in the ring
+            for (k, line) in lines.chunks_mut(ow).enumerate() {
+                let y = b * band_rows + k;
+                let start = ay.starts[y] as usize;
+                let end = (start + taps - 1).min(ih - 1);
+                // Rows past the window's end are not computed yet, so none
+                // of the window's rows has been written over (ring of taps).
+                for sy in next.max(start)..=end {
+                    let px = &src.pixels()[sy * iw..][..iw];
+                    horizontal(px, &ax, &mut unpacked, &mut ring[sy % taps * ow..][..ow]);
+                }
+                next = next.max(end + 1);
+                vertical(&ring, y, &ay, ih, &mut acc, line);
+            }
+        });
 }
 
 avx2_twin!(horizontal => horizontal_inner(
@@ -187,26 +203,34 @@ fn horizontal_inner(px: &[u32], ax: &Axis, row: &mut [[f32; 4]], line: &mut [[f3
 }
 
 avx2_twin!(vertical => vertical_inner(
-    rows: &[[f32; 4]],
+    ring: &[[f32; 4]],
     y: usize,
     ay: &Axis,
+    ih: usize,
     acc: &mut [[f32; 4]],
     line: &mut [u32],
 ));
 
-/// Output row `y` from the horizontal pass's rows, a whole row of one tap
-/// at a time.
+/// Output row `y` from the horizontal pass's rows (input row `sy` in ring
+/// row `sy % taps`), a whole row of one tap at a time.
 #[inline(always)]
-fn vertical_inner(rows: &[[f32; 4]], y: usize, ay: &Axis, acc: &mut [[f32; 4]], line: &mut [u32]) {
+fn vertical_inner(
+    ring: &[[f32; 4]],
+    y: usize,
+    ay: &Axis,
+    ih: usize,
+    acc: &mut [[f32; 4]],
+    line: &mut [u32],
+) {
     let ow = line.len();
-    let ih = rows.len() / ow;
-    let taps = &ay.weights[y * ay.taps as usize..][..ay.taps as usize];
+    let n = ay.taps as usize;
+    let taps = &ay.weights[y * n..][..n];
     acc.fill([0.0; 4]);
     for (t, &w) in taps.iter().enumerate() {
         let sy = (ay.starts[y] as usize + t).min(ih - 1);
         add_scaled(
             acc.as_flattened_mut(),
-            rows[sy * ow..][..ow].as_flattened(),
+            ring[sy % n * ow..][..ow].as_flattened(),
             w,
         );
     }
@@ -499,6 +523,65 @@ impl Op for Resize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two passes over the whole frame, as the shader does them: every
+    /// input row resampled into a frame of f32 rows, then the columns.
+    fn whole_frame(src: &Frame, out: Size, filter: Filter) -> Frame {
+        let (iw, ih, ow) = (
+            src.width() as usize,
+            src.height() as usize,
+            out.width as usize,
+        );
+        let (ax, ay) = (
+            axis(iw as u32, out.width, filter),
+            axis(ih as u32, out.height, filter),
+        );
+        let mut rows = vec![[0f32; 4]; ow * ih];
+        for (line, px) in rows.chunks_mut(ow).zip(src.pixels().chunks(iw)) {
+            horizontal_inner(px, &ax, &mut vec![[0f32; 4]; iw], line);
+        }
+        let mut frame = Frame::new(out);
+        let n = ay.taps as usize;
+        for (y, line) in frame.pixels_mut().chunks_mut(ow).enumerate() {
+            for (x, o) in line.iter_mut().enumerate() {
+                let mut a = [0f32; 4];
+                for t in 0..n {
+                    let sy = (ay.starts[y] as usize + t).min(ih - 1);
+                    for c in 0..4 {
+                        a[c] += ay.weights[y * n + t] * rows[sy * ow + x][c];
+                    }
+                }
+                *o = pack_rgba(a);
+            }
+        }
+        frame
+    }
+
+    #[test]
+    fn bands_give_the_whole_frame_passes_bytes_at_any_thread_count() {
+        let mut src = Frame::new(Size::new(37, 53));
+        for (i, p) in src.pixels_mut().iter_mut().enumerate() {
+            *p = (i as u32).wrapping_mul(0x9E37_79B9);
+        }
+        for (out, filter) in [
+            (Size::new(18, 26), Filter::Bicubic),
+            (Size::new(74, 106), Filter::Lanczos),
+            (Size::new(5, 3), Filter::Box),
+            (Size::new(37, 1), Filter::Bilinear),
+            (Size::new(40, 200), Filter::Nearest),
+        ] {
+            let want = whole_frame(&src, out, filter);
+            for threads in [1, 3, 7] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut got = Frame::new(out);
+                pool.install(|| resample(&src, &mut got, filter));
+                assert!(got == want, "{out} {filter:?}, {threads} threads");
+            }
+        }
+    }
 
     #[test]
     fn same_size_is_the_identity_for_every_filter() {
