@@ -402,17 +402,13 @@ impl VideoReader {
     /// At the end of the pipe: how ffmpeg finished, and what it said.
     fn end(&mut self, partial: usize) -> Option<Result<(u32, Frame), VideoError>> {
         let status = self.child.wait();
-        let message = self
-            .stderr
-            .take()
-            .and_then(|h| h.join().ok())
-            .unwrap_or_default();
+        let message = said(&mut self.stderr);
         let what = match status {
             Ok(s) if !s.success() => format!("stopped with {s} after frame {}", self.next),
             Err(e) => format!("could not be waited for ({e})"),
             Ok(_) if partial > 0 => format!("ended inside frame {}", self.next),
             // It finished cleanly but reported damage it worked around.
-            Ok(_) if !message.trim().is_empty() => {
+            Ok(_) if !message.is_empty() => {
                 format!("reported errors (decoded {} frames)", self.next)
             }
             Ok(_) => return None,
@@ -420,7 +416,7 @@ impl VideoReader {
         Some(Err(VideoError::Ffmpeg {
             path: self.path.clone(),
             what,
-            message: message.trim().to_string(),
+            message,
         }))
     }
 }
@@ -432,6 +428,15 @@ impl Drop for VideoReader {
             let _ = self.child.wait();
         }
     }
+}
+
+/// What ffmpeg said on stderr, once it has stopped.
+fn said(stderr: &mut Option<JoinHandle<String>>) -> String {
+    let text = stderr
+        .take()
+        .and_then(|h| h.join().ok())
+        .unwrap_or_default();
+    text.trim().to_string()
 }
 
 /// Reads until `buf` is full or the pipe ends; how many bytes came.
@@ -644,16 +649,12 @@ impl VideoWriter {
         drop(self.stdin.take());
         let _ = self.child.wait();
         self.finished = true;
-        let message = self
-            .stderr
-            .take()
-            .and_then(|h| h.join().ok())
-            .unwrap_or_default();
+        let message = said(&mut self.stderr);
         let _ = std::fs::remove_file(&self.tmp);
         VideoError::Ffmpeg {
             path: self.path.clone(),
             what,
-            message: message.trim().to_string(),
+            message,
         }
     }
 }
