@@ -14,7 +14,7 @@ use stillgraph::io::batch::{BatchOptions, Event, Frames, Input, run_batch_on, sh
 use stillgraph::io::video::{self, Ffmpeg, Rate, Sampling, VideoOutput, VideoReader};
 use stillgraph::io::{Encoding, Format, PngCompression, discover};
 use stillgraph::ops::OPS;
-use stillgraph::{Backend, Engine, Keep, Pipeline, Size, compile};
+use stillgraph::{Backend, Engine, Keep, Pipeline, Plan, Size, compile};
 
 /// The image `run` uses when given no input: a public-domain photograph
 /// (see assets/LICENSES.md), built into the binary so it works anywhere.
@@ -487,31 +487,9 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
         }
         None => None,
     };
+    let source_rate = reader.as_ref().map(|r| r.info().rate);
     let video_out = if writes_video {
-        VideoOutput::muxer(&args.out).map_err(|e| e.to_string())?;
-        // What the pipeline cannot give a video is said whether or not
-        // ffmpeg is there.
-        if plan.reads.len() != 1 {
-            let many = video::VideoError::ManyOutputs {
-                path: args.out.clone(),
-                count: plan.reads.len(),
-            };
-            return Err(many.to_string());
-        }
-        let ffmpeg = Ffmpeg::find(&args.out).map_err(|e| e.to_string())?;
-        let rate = v
-            .fps
-            .or(reader.as_ref().map(|r| r.info().rate))
-            .unwrap_or(Rate { num: 25, den: 1 });
-        Some(VideoOutput {
-            path: args.out.clone(),
-            ffmpeg,
-            rate,
-            codec_args: v
-                .ffmpeg_args
-                .as_ref()
-                .map(|a| a.split_whitespace().map(Into::into).collect()),
-        })
+        Some(video_output(&args, &plan, source_rate)?)
     } else {
         None
     };
@@ -626,6 +604,28 @@ fn run_pipeline(args: RunArgs) -> Result<ExitCode, String> {
         }
         Ok(ExitCode::from(SOME_FAILED))
     }
+}
+
+/// How `-o clip.mp4` is written: refused first for what needs no ffmpeg
+/// to say (the ending, a pipeline of several outputs); at `--fps`, else the
+/// input video's rate, else 25.
+fn video_output(
+    args: &RunArgs,
+    plan: &Plan,
+    source_rate: Option<Rate>,
+) -> Result<VideoOutput, String> {
+    VideoOutput::check(&args.out, plan).map_err(|e| e.to_string())?;
+    let ffmpeg = Ffmpeg::find(&args.out).map_err(|e| e.to_string())?;
+    let v = &args.video;
+    Ok(VideoOutput {
+        path: args.out.clone(),
+        ffmpeg,
+        rate: v.fps.or(source_rate).unwrap_or(Rate { num: 25, den: 1 }),
+        codec_args: v
+            .ffmpeg_args
+            .as_ref()
+            .map(|a| a.split_whitespace().map(Into::into).collect()),
+    })
 }
 
 /// Reads a pipeline (RON or reference YAML), printing the import's warnings.

@@ -139,9 +139,8 @@ impl<'scope> Stream<'scope> {
     /// The next output in push order if it is ready; never waits.
     pub fn try_pull(&mut self) -> Option<Output> {
         if let Engines::Many { work, results } = &mut self.engines {
-            while let Ok((e, output)) = results.try_recv() {
-                work[e].1 -= 1;
-                self.ready.insert(output.seq, output);
+            while let Ok(done) = results.try_recv() {
+                arrived(work, &mut self.ready, done);
             }
         }
         self.take_next()
@@ -153,11 +152,10 @@ impl<'scope> Stream<'scope> {
         // One engine finishes each frame at its push: nothing to wait for.
         if let Engines::Many { work, results } = &mut self.engines {
             while self.pushed > self.pulled && !self.ready.contains_key(&self.pulled) {
-                let Ok((e, output)) = results.recv() else {
+                let Ok(done) = results.recv() else {
                     break;
                 };
-                work[e].1 -= 1;
-                self.ready.insert(output.seq, output);
+                arrived(work, &mut self.ready, done);
             }
         }
         self.take_next()
@@ -168,4 +166,14 @@ impl<'scope> Stream<'scope> {
         self.pulled += 1;
         Some(output)
     }
+}
+
+/// An engine thread's output: its engine holds one frame less.
+fn arrived(
+    work: &mut [(mpsc::Sender<Job>, usize)],
+    ready: &mut BTreeMap<u64, Output>,
+    (e, output): (usize, Output),
+) {
+    work[e].1 -= 1;
+    ready.insert(output.seq, output);
 }

@@ -197,13 +197,7 @@ pub fn check_outputs(plan: &Plan, frames: &Frames, opts: &BatchOptions) -> Resul
         })
     };
     if let Some(video) = &opts.video {
-        if plan.reads.len() != 1 {
-            return Err(VideoError::ManyOutputs {
-                path: video.path.clone(),
-                count: plan.reads.len(),
-            }
-            .into());
-        }
+        VideoOutput::check(&video.path, plan)?;
         return overwrites(&video.path).map_or(Ok(()), Err);
     }
     if opts.out_dir.exists() && !opts.out_dir.is_dir() {

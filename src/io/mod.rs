@@ -459,11 +459,13 @@ pub fn decode_noted(bytes: &[u8], name: &Path) -> Result<(DynamicImage, Vec<Note
 /// marker, so FF DA and FF D9 there are markers: an embedded EXIF thumbnail
 /// comes before the main image's scans and cannot fool this.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let marker = |m: u8| bytes.windows(2).rposition(|w| w == [0xFF, m]);
-    match (marker(0xDA), marker(0xD9)) {
-        (Some(scan), Some(end)) => end > scan,
-        _ => false,
-    }
+    // The marker nearest the end decides; in a whole file the end marker is
+    // within its last bytes, so the search stops there.
+    let last = bytes
+        .windows(2)
+        .rev()
+        .find(|w| w[0] == 0xFF && (w[1] == 0xDA || w[1] == 0xD9));
+    last.is_some_and(|w| w[1] == 0xD9)
 }
 
 /// Animated GIF, PNG (APNG) and WebP: the decoders give their first frame.
@@ -542,7 +544,7 @@ pub fn write_atomic(image: &DynamicImage, path: &Path, encoding: &Encoding) -> R
             // Gray (with or without alpha) stays a one-component JPEG; the
             // layouts a frame comes back in are encoded without a copy.
             use jpeg_encoder::ColorType;
-            let (pixels, color) = match image {
+            let (pixels, color): (std::borrow::Cow<[u8]>, _) = match image {
                 DynamicImage::ImageRgb8(img) => (img.as_raw().as_slice().into(), ColorType::Rgb),
                 DynamicImage::ImageRgba8(img) => (img.as_raw().as_slice().into(), ColorType::Rgba),
                 DynamicImage::ImageLuma8(img) => (img.as_raw().as_slice().into(), ColorType::Luma),
@@ -551,7 +553,6 @@ pub fn write_atomic(image: &DynamicImage, path: &Path, encoding: &Encoding) -> R
                 }
                 other => (other.to_luma8().into_raw().into(), ColorType::Luma),
             };
-            let pixels: std::borrow::Cow<[u8]> = pixels;
             encoder.encode(&pixels, w, h, color).map_err(jpeg_err)
         }
         Format::Png => {

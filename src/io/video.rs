@@ -17,6 +17,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::thread::JoinHandle;
 
 use crate::frame::{Frame, Size};
+use crate::graph::Plan;
 
 /// File endings read as video (anything ffmpeg reads works, but inputs are
 /// told apart from images by their ending).
@@ -240,14 +241,6 @@ pub struct Sampling {
 const TIME_SLACK: f64 = 1e-6;
 
 impl Sampling {
-    /// The source frame numbers taken from a video of `frames` frames at
-    /// `rate` (for tests and previews; [`VideoReader`] decides frame by
-    /// frame as it reads, since a container's frame count is only an estimate).
-    pub fn select(&self, rate: Rate, frames: u32) -> Vec<u32> {
-        let mut picker = Picker::new(*self, rate);
-        (0..frames).filter(|&n| picker.take(n)).collect()
-    }
-
     /// The first frame at or after `start`.
     fn first_frame(&self, rate: Rate) -> u32 {
         ((self.start * rate.per_second() - TIME_SLACK)
@@ -277,7 +270,7 @@ impl Picker {
     fn take(&mut self, n: u32) -> bool {
         let t = f64::from(n) / self.rate;
         let s = &self.sampling;
-        if t + TIME_SLACK < s.start || s.end.is_some_and(|end| t + TIME_SLACK >= end) {
+        if t + TIME_SLACK < s.start || self.past_end(n) {
             return false;
         }
         let Some(every) = s.every else {
@@ -524,6 +517,20 @@ impl VideoOutput {
             .map(|(_, m)| *m)
             .ok_or_else(|| VideoError::CannotWrite(path.to_path_buf()))
     }
+
+    /// Whether `plan`'s frames can go into a video at `path`: a container we
+    /// write, and one output a frame. Needs no ffmpeg, so a caller can say
+    /// it before looking for one.
+    pub fn check(path: &Path, plan: &Plan) -> Result<(), VideoError> {
+        Self::muxer(path)?;
+        if plan.reads.len() != 1 {
+            return Err(VideoError::ManyOutputs {
+                path: path.to_path_buf(),
+                count: plan.reads.len(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The codec options unless `--ffmpeg-args` says otherwise: H.264 at CRF 18
@@ -676,6 +683,15 @@ mod tests {
 
     fn rate(num: u32, den: u32) -> Rate {
         Rate { num, den }
+    }
+
+    impl Sampling {
+        /// The frame numbers taken from a clip of `frames` frames, as the
+        /// reader takes them one by one.
+        fn select(&self, rate: Rate, frames: u32) -> Vec<u32> {
+            let mut picker = Picker::new(*self, rate);
+            (0..frames).filter(|&n| picker.take(n)).collect()
+        }
     }
 
     #[test]
