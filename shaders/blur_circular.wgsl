@@ -226,6 +226,10 @@ fn disk(@builtin(global_invocation_id) id: vec3<u32>) {
     finish(x, y + 12u, a3);
 }
 
+// `disk` for radii of 64 and up, whose sums are three full words: the same
+// loop with `span_wide`. Two entry points rather than one with a branch per
+// tap, since WGSL cannot pass `span` as a parameter and the loop is the
+// kernel's whole cost.
 @compute @workgroup_size(64, 4)
 fn disk_wide(@builtin(global_invocation_id) id: vec3<u32>) {
     let x = id.x;
