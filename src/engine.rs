@@ -7,14 +7,11 @@
 //! failed frame and every later one run on the CPU. Each is warned once and
 //! kept in [`Engine::fallbacks`]; [`Engine::set_cpu_fallback`] turns it off.
 
-use image::DynamicImage;
-
 use crate::backend::Backend;
 use crate::backend::cpu::CpuBackend;
 use crate::backend::gpu::{self, GpuBackend, GpuError};
-use crate::frame::Frame;
+use crate::frame::{Frame, Size};
 use crate::graph::{Plan, SizeError};
-use crate::io::{from_frame, to_frame};
 
 /// Why a frame could not be processed.
 #[derive(Debug, thiserror::Error)]
@@ -67,15 +64,26 @@ pub struct Fallbacks {
 
 impl Engine {
     /// Opens the backend. `Auto` logs one line saying which it took.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(backend: Backend) -> Result<Self, GpuError> {
+        pollster::block_on(Self::open(backend))
+    }
+
+    /// [`Engine::new`] for callers that must not block: on the web, where
+    /// the browser hands out its adapter and device asynchronously. There
+    /// the one adapter may be a software one (Chromium's SwiftShader), and
+    /// `Auto` takes it: the CPU backend runs on one thread in a tab.
+    pub async fn open(backend: Backend) -> Result<Self, GpuError> {
         match backend {
             Backend::Cpu => Ok(Self::cpu()),
             Backend::Gpu => {
-                let found = gpu::find_adapter(true).ok_or(GpuError::NoAdapter(
-                    " (on Linux, the package mesa-vulkan-drivers provides a software one)",
-                ))?;
+                let found = gpu::find_adapters_async(true)
+                    .await
+                    .into_iter()
+                    .next()
+                    .ok_or(GpuError::NoAdapter(NO_ADAPTER_HINT))?;
                 let software = found.software;
-                let engine = Self::gpu(found)?;
+                let engine = Self::gpu(found).await?;
                 if software {
                     log::warn!(
                         "no hardware GPU adapter: {} is a software adapter",
@@ -84,21 +92,28 @@ impl Engine {
                 }
                 Ok(engine)
             }
-            Backend::Auto => match gpu::find_adapter(false) {
-                Some(found) => {
-                    let engine = Self::gpu(found)?;
-                    log::info!("backend auto: using {}", engine.description);
-                    Ok(engine)
+            Backend::Auto => {
+                let software_too = cfg!(target_arch = "wasm32");
+                match gpu::find_adapters_async(software_too)
+                    .await
+                    .into_iter()
+                    .next()
+                {
+                    Some(found) => {
+                        let engine = Self::gpu(found).await?;
+                        log::info!("backend auto: using {}", engine.description);
+                        Ok(engine)
+                    }
+                    None => {
+                        let engine = Self::cpu();
+                        log::info!(
+                            "backend auto: no hardware GPU adapter, using {}",
+                            engine.description
+                        );
+                        Ok(engine)
+                    }
                 }
-                None => {
-                    let engine = Self::cpu();
-                    log::info!(
-                        "backend auto: no hardware GPU adapter, using {}",
-                        engine.description
-                    );
-                    Ok(engine)
-                }
-            },
+            }
         }
     }
 
@@ -107,8 +122,8 @@ impl Engine {
         Self::with(Exec::Cpu(CpuBackend::default()), cpu_description())
     }
 
-    fn gpu(found: gpu::Found) -> Result<Self, GpuError> {
-        let backend = GpuBackend::new(found)?;
+    async fn gpu(found: gpu::Found) -> Result<Self, GpuError> {
+        let backend = GpuBackend::open(found).await?;
         let description = format!("the GPU backend on {}", backend.describe());
         Ok(Self::with(Exec::Gpu(Box::new(backend)), description))
     }
@@ -174,6 +189,7 @@ impl Engine {
     /// Runs a plan on one frame and returns the frames of `plan.reads` (the
     /// outputs first). `frame` is the frame's index in its batch; it changes
     /// the random draws of animated steps only.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn run_frame(
         &mut self,
         plan: &Plan,
@@ -188,6 +204,7 @@ impl Engine {
     /// [`Engine::run_frame`] into `out`, reusing its frames' allocations:
     /// for a caller that processes a stream of frames and keeps no output,
     /// this saves allocating (and the OS zeroing) every output frame.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn run_frame_into(
         &mut self,
         plan: &Plan,
@@ -196,11 +213,51 @@ impl Engine {
         out: &mut Vec<Frame>,
     ) -> Result<(), RunError> {
         let sizes = plan.sizes(input.size())?;
+        let Some(gpu) = self.gpu_for_frame(plan, &sizes, input, frame, out) else {
+            return Ok(());
+        };
+        // wgpu panics on some calls into a lost device; the GPU backend is
+        // dropped after any failure, so no broken state of it is seen again.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            gpu.run(plan, &sizes, input, frame, out)
+        }))
+        .unwrap_or_else(|panic| Err(GpuError::Wgpu(panic_message(&*panic))));
+        self.after_gpu(run, plan, &sizes, input, frame, out)
+    }
+
+    /// [`Engine::run_frame`] for callers that must not block: on the web,
+    /// the GPU's waits yield to the browser. Natively it blocks as
+    /// `run_frame` does (without its catching of wgpu's panics).
+    pub async fn run_frame_async(
+        &mut self,
+        plan: &Plan,
+        input: &Frame,
+        frame: u32,
+    ) -> Result<Vec<Frame>, RunError> {
+        let mut out = Vec::new();
+        let sizes = plan.sizes(input.size())?;
+        if let Some(gpu) = self.gpu_for_frame(plan, &sizes, input, frame, &mut out) {
+            let run = gpu.run_async(plan, &sizes, input, frame, &mut out).await;
+            self.after_gpu(run, plan, &sizes, input, frame, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The GPU backend when this frame is for it; a CPU engine runs the
+    /// frame into `out` here and returns `None`.
+    fn gpu_for_frame(
+        &mut self,
+        plan: &Plan,
+        sizes: &[Size],
+        input: &Frame,
+        frame: u32,
+        out: &mut Vec<Frame>,
+    ) -> Option<&mut GpuBackend> {
         self.last_on_cpu = true;
         let gpu = match &mut self.exec {
             Exec::Cpu(cpu) => {
-                cpu.run(plan, &sizes, input, frame, out);
-                return Ok(());
+                cpu.run(plan, sizes, input, frame, out);
+                return None;
             }
             Exec::Gpu(gpu) => gpu,
         };
@@ -212,18 +269,27 @@ impl Engine {
                 *n -= 1;
             }
         }
-        // wgpu panics on some calls into a lost device; the GPU backend is
-        // dropped after any failure, so no broken state of it is seen again.
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            gpu.run(plan, &sizes, input, frame, out)
-        }));
+        Some(gpu)
+    }
+
+    /// After the GPU ran a frame: on an error, runs the frame on the CPU
+    /// (a frame too large for the GPU) or moves the engine to the CPU (the
+    /// GPU failed), unless fallback is off.
+    fn after_gpu(
+        &mut self,
+        run: Result<(), GpuError>,
+        plan: &Plan,
+        sizes: &[Size],
+        input: &Frame,
+        frame: u32,
+        out: &mut Vec<Frame>,
+    ) -> Result<(), RunError> {
         let error = match run {
-            Ok(Ok(())) => {
+            Ok(()) => {
                 self.last_on_cpu = false;
                 return Ok(());
             }
-            Ok(Err(e)) => e,
-            Err(panic) => GpuError::Wgpu(panic_message(&*panic)),
+            Err(e) => e,
         };
         if !self.fallback {
             return Err(error.into());
@@ -240,7 +306,7 @@ impl Engine {
                 self.fallbacks.first_too_large = Some(why);
             }
             let cpu = self.spare.get_or_insert_with(CpuBackend::default);
-            cpu.run(plan, &sizes, input, frame, out);
+            cpu.run(plan, sizes, input, frame, out);
             return Ok(());
         }
         let why = format!("frame {frame}: {error}");
@@ -248,7 +314,7 @@ impl Engine {
         self.fallbacks.gpu_failed = Some(why);
         self.description = format!("{} (the GPU failed)", cpu_description());
         let mut cpu = self.spare.take().unwrap_or_default();
-        cpu.run(plan, &sizes, input, frame, out);
+        cpu.run(plan, sizes, input, frame, out);
         self.exec = Exec::Cpu(cpu);
         Ok(())
     }
@@ -272,6 +338,7 @@ impl Engine {
     /// its own device and queue, lets one frame's transfers overlap
     /// another's compute). Hardware adapters only, unless
     /// `allow_software` (for tests on a machine without a GPU).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn gpus(which: Gpus, streams: u32, allow_software: bool) -> Result<Vec<Self>, GpuError> {
         let found = gpu::find_adapters(allow_software);
         let count = match which {
@@ -287,7 +354,7 @@ impl Engine {
         let mut engines = Vec::new();
         for adapter in &found[..count] {
             for _ in 0..streams.max(1) {
-                engines.push(Self::gpu(adapter.clone())?);
+                engines.push(pollster::block_on(Self::gpu(adapter.clone()))?);
             }
         }
         Ok(engines)
@@ -295,21 +362,30 @@ impl Engine {
 
     /// Runs a plan on an image and returns its first output in the image's
     /// own layout (gray stays gray, alpha stays).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn run_image(
         &mut self,
         plan: &Plan,
-        image: &DynamicImage,
-    ) -> Result<DynamicImage, RunError> {
-        let (frame, kind) = to_frame(image);
+        image: &image::DynamicImage,
+    ) -> Result<image::DynamicImage, RunError> {
+        let (frame, kind) = crate::io::to_frame(image);
         let out = self.run_frame(plan, &frame, 0)?;
-        Ok(from_frame(&out[0], kind))
+        Ok(crate::io::from_frame(&out[0], kind))
     }
 }
+
+/// What to do when no adapter is found.
+const NO_ADAPTER_HINT: &str = if cfg!(target_arch = "wasm32") {
+    " (this browser offers no WebGPU adapter; headless Chromium needs --enable-unsafe-webgpu)"
+} else {
+    " (on Linux, the package mesa-vulkan-drivers provides a software one)"
+};
 
 fn cpu_description() -> String {
     format!("the CPU backend ({} threads)", rayon::current_num_threads())
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A panic's message, where it is text.
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     let text = panic

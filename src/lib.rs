@@ -34,6 +34,9 @@ pub mod io;
 pub mod ops;
 pub mod pipeline;
 pub mod rng;
+// Threads of engines: native only (the web build is the engine itself, fed
+// by the page).
+#[cfg(not(target_arch = "wasm32"))]
 pub mod stream;
 
 use std::path::PathBuf;

@@ -1,6 +1,9 @@
 //! Files in and out: input discovery, decoding into frames (gray and alpha
 //! remembered), encoding back, and atomic writes.
 
+// Threads over files: native only. (`video` compiles on the web and finds
+// no ffmpeg there.)
+#[cfg(not(target_arch = "wasm32"))]
 pub mod batch;
 pub mod video;
 

@@ -44,6 +44,7 @@ pub struct Found {
 
 /// The best adapter: discrete, then integrated, virtual, other; a CPU
 /// (software) adapter only when `allow_software`.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn find_adapter(allow_software: bool) -> Option<Found> {
     find_adapters(allow_software).into_iter().next()
 }
@@ -52,7 +53,14 @@ pub fn find_adapter(allow_software: bool) -> Option<Found> {
 /// integrated, virtual, other, and software ones only when
 /// `allow_software`), in the order the platform lists them within a kind,
 /// so that adapter k is the same GPU from run to run.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn find_adapters(allow_software: bool) -> Vec<Found> {
+    block_on(find_adapters_async(allow_software))
+}
+
+/// [`find_adapters`] for callers that must not block: on the web, where
+/// the browser hands out its one adapter asynchronously.
+pub async fn find_adapters_async(allow_software: bool) -> Vec<Found> {
     let backends = wgpu::Backends::PRIMARY;
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends,
@@ -66,17 +74,18 @@ pub fn find_adapters(allow_software: bool) -> Vec<Found> {
         wgpu::DeviceType::Other => 3,
         wgpu::DeviceType::Cpu => 4,
     };
-    let mut adapters: Vec<wgpu::Adapter> =
-        pollster::block_on(instance.enumerate_adapters(backends))
-            .into_iter()
-            .filter(|a| {
-                let compute = a
-                    .get_downlevel_capabilities()
-                    .flags
-                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
-                compute && (allow_software || a.get_info().device_type != wgpu::DeviceType::Cpu)
-            })
-            .collect();
+    let mut adapters: Vec<wgpu::Adapter> = instance
+        .enumerate_adapters(backends)
+        .await
+        .into_iter()
+        .filter(|a| {
+            let compute = a
+                .get_downlevel_capabilities()
+                .flags
+                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+            compute && (allow_software || a.get_info().device_type != wgpu::DeviceType::Cpu)
+        })
+        .collect();
     // One GPU may be listed by several APIs (Vulkan and DX12 on Windows):
     // keep the adapters of the API that lists the best one.
     adapters.sort_by_key(|a| rank(a.get_info().device_type));
@@ -96,25 +105,63 @@ fn wgpu_error(e: impl std::fmt::Display) -> GpuError {
     GpuError::Wgpu(e.to_string())
 }
 
-/// Maps `slice` and waits until it is mapped (and all submitted work done).
-fn map_and_wait(
+/// Maps `slice` and waits until it is mapped (and all submitted work
+/// done). Natively the wait blocks in a device poll, so the future is ready
+/// when first polled; on the web the browser maps the buffer between tasks,
+/// so the future yields to it.
+async fn map_and_wait(
     device: &wgpu::Device,
     slice: wgpu::BufferSlice<'_>,
     mode: wgpu::MapMode,
 ) -> Result<(), GpuError> {
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = futures_channel::oneshot::channel();
     slice.map_async(mode, move |r| {
         let _ = tx.send(r);
     });
+    #[cfg(not(target_arch = "wasm32"))]
     device
         .poll(wgpu::PollType::wait_indefinitely())
         .map_err(wgpu_error)?;
-    rx.recv().map_err(wgpu_error)?.map_err(wgpu_error)
+    #[cfg(target_arch = "wasm32")]
+    let _ = device;
+    rx.await.map_err(wgpu_error)?.map_err(wgpu_error)
+}
+
+/// Runs a future whose waits all block natively (see [`map_and_wait`]):
+/// it is ready when first polled, so this costs no thread hop.
+#[cfg(not(target_arch = "wasm32"))]
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    pollster::block_on(future)
 }
 
 /// Frames go into and out of mapped memory in pieces of this many bytes, on
 /// all threads: one core's memcpy is much of a frame's transfer time.
 const COPY_CHUNK: usize = 1 << 20;
+
+/// Copies `bytes` into the start of mapped `buffer`: in pieces on all
+/// threads natively, in one piece on the web (one thread, and its mapped
+/// ranges cannot be shared between threads).
+fn copy_to_mapped(buffer: &wgpu::Buffer, bytes: &[u8]) -> Result<(), GpuError> {
+    let copy = |at: u64, src: &[u8]| {
+        let mut view = buffer
+            .slice(at..at + src.len() as u64)
+            .get_mapped_range_mut()
+            .map_err(wgpu_error)?;
+        view.copy_from_slice(src);
+        Ok::<_, GpuError>(())
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    return bytes
+        .par_chunks(COPY_CHUNK)
+        .enumerate()
+        .try_for_each(|(i, src)| copy((i * COPY_CHUNK) as u64, src));
+    #[cfg(target_arch = "wasm32")]
+    return if bytes.is_empty() {
+        Ok(())
+    } else {
+        copy(0, bytes)
+    };
+}
 
 /// A frame-sized buffer's bytes.
 fn frame_bytes(size: Size) -> u64 {
@@ -183,17 +230,25 @@ fn push_aligned(arena: &mut Vec<u8>, bytes: &[u8], align: u64) -> Span {
 impl GpuBackend {
     /// Opens a device on `found`, asking for the adapter's own limits so that
     /// large frames fit in one storage buffer.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(found: Found) -> Result<Self, GpuError> {
+        block_on(Self::open(found))
+    }
+
+    /// [`GpuBackend::new`] for callers that must not block (the web).
+    pub async fn open(found: Found) -> Result<Self, GpuError> {
         let adapter = found.adapter;
         let limits = adapter.limits();
         let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("stillgraph"),
-            required_features: features,
-            required_limits: limits.clone(),
-            ..Default::default()
-        }))
-        .map_err(|e| GpuError::Device(e.to_string()))?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("stillgraph"),
+                required_features: features,
+                required_limits: limits.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::Device(e.to_string()))?;
         let timer = features
             .contains(wgpu::Features::TIMESTAMP_QUERY)
             .then(|| Timer {
@@ -327,39 +382,41 @@ impl GpuBackend {
     }
 
     /// Runs `f` in a validation error scope; any error wgpu reports becomes ours.
-    fn checked<T>(&self, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+    async fn checked<T>(&self, f: impl FnOnce() -> T) -> Result<T, GpuError> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let value = f();
-        match pollster::block_on(scope.pop()) {
+        match scope.pop().await {
             Some(e) => Err(wgpu_error(e)),
             None => Ok(value),
         }
     }
 
     /// Builds (once) the pipeline of a shader entry point.
-    fn prepare(&mut self, shader: &'static str, entry: &'static str) -> Result<(), GpuError> {
+    async fn prepare(&mut self, shader: &'static str, entry: &'static str) -> Result<(), GpuError> {
         if self.pipelines.contains_key(&(shader, entry)) {
             return Ok(());
         }
         let source = shaders::module_source(shader)
             .ok_or_else(|| GpuError::Wgpu(format!("no shader named {shader}")))?;
-        let pipeline = self.checked(|| {
-            let module = self
-                .device
-                .create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(shader),
-                    source: wgpu::ShaderSource::Wgsl(source.into()),
-                });
-            self.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-        })?;
+        let pipeline = self
+            .checked(|| {
+                let module = self
+                    .device
+                    .create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some(shader),
+                        source: wgpu::ShaderSource::Wgsl(source.into()),
+                    });
+                self.device
+                    .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                        label: Some(entry),
+                        layout: None,
+                        module: &module,
+                        entry_point: Some(entry),
+                        compilation_options: Default::default(),
+                        cache: None,
+                    })
+            })
+            .await?;
         self.pipelines.insert((shader, entry), pipeline);
         Ok(())
     }
@@ -400,7 +457,7 @@ impl GpuBackend {
     }
 
     /// Copies `input` into the upload buffer, making or mapping it as needed.
-    fn stage_input(&mut self, input: &Frame) -> Result<(), GpuError> {
+    async fn stage_input(&mut self, input: &Frame) -> Result<(), GpuError> {
         let bytes = padded(frame_bytes(input.size()));
         if self.upload.as_ref().is_none_or(|b| b.size() < bytes) {
             self.upload = Some(self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -413,22 +470,10 @@ impl GpuBackend {
         }
         let upload = self.upload.as_ref().expect("made above");
         if !self.upload_mapped {
-            map_and_wait(&self.device, upload.slice(..), wgpu::MapMode::Write)?;
+            map_and_wait(&self.device, upload.slice(..), wgpu::MapMode::Write).await?;
         }
         let pixels: &[u8] = bytemuck::cast_slice(input.pixels());
-        pixels
-            .par_chunks(COPY_CHUNK)
-            .enumerate()
-            .try_for_each(|(i, src)| {
-                let at = (i * COPY_CHUNK) as u64;
-                let range = at..at + src.len() as u64;
-                let mut view = upload
-                    .slice(range)
-                    .get_mapped_range_mut()
-                    .map_err(wgpu_error)?;
-                view.copy_from_slice(src);
-                Ok::<_, GpuError>(())
-            })?;
+        copy_to_mapped(upload, pixels)?;
         upload.unmap();
         self.upload_mapped = false;
         Ok(())
@@ -437,6 +482,7 @@ impl GpuBackend {
     /// Runs every node on `input` and leaves the frames of `plan.reads` in
     /// `out`, reusing its allocations. On a lost device the error says so,
     /// whatever call first noticed it.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn run(
         &mut self,
         plan: &Plan,
@@ -445,7 +491,19 @@ impl GpuBackend {
         frame: u32,
         out: &mut Vec<Frame>,
     ) -> Result<(), GpuError> {
-        let result = self.run_once(plan, sizes, input, frame, out);
+        block_on(self.run_async(plan, sizes, input, frame, out))
+    }
+
+    /// [`GpuBackend::run`] for callers that must not block (the web).
+    pub async fn run_async(
+        &mut self,
+        plan: &Plan,
+        sizes: &[Size],
+        input: &Frame,
+        frame: u32,
+        out: &mut Vec<Frame>,
+    ) -> Result<(), GpuError> {
+        let result = self.run_once(plan, sizes, input, frame, out).await;
         if result.is_err() {
             // A lost device's callback runs from a poll.
             let _ = self.device.poll(wgpu::PollType::Poll);
@@ -456,7 +514,7 @@ impl GpuBackend {
         }
     }
 
-    fn run_once(
+    async fn run_once(
         &mut self,
         plan: &Plan,
         sizes: &[Size],
@@ -490,7 +548,7 @@ impl GpuBackend {
             .collect();
         self.check_fits(plan, sizes, input.size(), &works)?;
         for pass in works.iter().flat_map(|w| &w.passes) {
-            self.prepare(pass.shader, pass.entry)?;
+            self.prepare(pass.shader, pass.entry).await?;
         }
 
         // Frame and scratch buffers, sized for the largest user of each.
@@ -586,7 +644,7 @@ impl GpuBackend {
             "readback",
         )?;
 
-        self.stage_input(input)?;
+        self.stage_input(input).await?;
         let upload = self.upload.clone().expect("staged above");
         let (uniforms, data, readback) = match (&self.uniforms, &self.data, &self.readback) {
             (Some(u), Some(d), Some(r)) => (u, d, r),
@@ -695,17 +753,19 @@ impl GpuBackend {
             }
             queue.submit([encoder.finish()]);
         });
-        result?;
+        result.await?;
 
         // Map the upload buffer again for the next frame; it is ready when
         // this frame's work is, so the one wait below covers both.
-        let (upload_tx, upload_rx) = std::sync::mpsc::channel();
+        let (upload_tx, mut upload_rx) = futures_channel::oneshot::channel();
         upload.slice(..).map_async(wgpu::MapMode::Write, move |r| {
             let _ = upload_tx.send(r);
         });
         let slice = readback.slice(..frames_bytes + timer_bytes);
-        map_and_wait(&self.device, slice, wgpu::MapMode::Read)?;
-        self.upload_mapped = upload_rx.try_recv().is_ok_and(|r| r.is_ok());
+        map_and_wait(&self.device, slice, wgpu::MapMode::Read).await?;
+        self.upload_mapped = upload_rx
+            .try_recv()
+            .is_ok_and(|r| r.is_some_and(|r| r.is_ok()));
         let gpu_ns = {
             let view = slice.get_mapped_range().map_err(wgpu_error)?;
             let words: &[u32] = bytemuck::cast_slice(&view);
