@@ -1,0 +1,199 @@
+//! The browser playground (web/) in headless Chromium, as part of `cargo
+//! test`: web/'s wasm-bindgen tests (every graph on WebGPU and on the wasm
+//! CPU backend against the native CPU backend's pixels), and the page
+//! itself driven as a user would, its result read back and compared with
+//! the native CPU backend.
+//!
+//! Needs the wasm32 target, wasm-bindgen-cli of web/Cargo.lock's version,
+//! Chromium and chromedriver; without them the tests print BROWSER TEST
+//! SKIPPED and pass, unless STILLGRAPH_REQUIRE_BROWSER=1 (CI sets it).
+
+#[path = "../web/serve.rs"]
+mod serve;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::json;
+use stillgraph::io::{decode_bytes, decode_file, to_frame};
+use stillgraph::{Engine, Frame, Keep, Pipeline, compile};
+
+fn tools() -> Option<serve::Tools> {
+    match serve::find_tools(true) {
+        Ok(tools) => Some(tools),
+        Err(missing) => {
+            let message = format!("BROWSER TEST SKIPPED: missing {}", missing.join("; "));
+            if std::env::var("STILLGRAPH_REQUIRE_BROWSER").as_deref() == Ok("1") {
+                panic!("{message} (and STILLGRAPH_REQUIRE_BROWSER=1)");
+            }
+            eprintln!("{message}");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_wasm_tests_pass_in_headless_chromium() {
+    let Some(tools) = tools() else { return };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(serve::root().join("web"))
+        .args(["test", "--target", "wasm32-unknown-unknown"])
+        .env("CARGO_TARGET_DIR", serve::web_target())
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            &tools.test_runner,
+        )
+        .env("CHROMEDRIVER", &tools.chromedriver)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the browser tests failed:\n{text}");
+    // The runner says nothing is wrong when it finds no test: each must
+    // have run.
+    for test in [
+        "every_graph_on_webgpu_gives_the_native_cpu_pixels",
+        "every_graph_on_the_wasm_cpu_backend_gives_the_native_cpu_pixels",
+        "a_control_rewrites_the_pipeline_and_is_validated",
+        "check_gives_the_cli_messages_with_their_places",
+    ] {
+        assert!(
+            text.contains(&format!("{test} ... ok")),
+            "{test} did not run:\n{text}"
+        );
+    }
+}
+
+/// The page's current result: the PNG its download link holds.
+fn downloaded(browser: &serve::Browser) -> Frame {
+    let bytes = browser
+        .script_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.getElementById('download').href)
+               .then((r) => r.arrayBuffer())
+               .then((b) => done(Array.from(new Uint8Array(b))));",
+            json!([]),
+        )
+        .unwrap();
+    let bytes: Vec<u8> = serde_json::from_value(bytes).unwrap();
+    to_frame(&decode_bytes(&bytes, Path::new("download.png")).unwrap()).0
+}
+
+/// The native CPU backend's output `output` for the page's pipeline text.
+fn native(browser: &serve::Browser, input: &Frame, output: &str) -> (Pipeline, Frame) {
+    let text = browser
+        .script("return document.getElementById('ron').value;", json!([]))
+        .unwrap();
+    let pipeline = Pipeline::parse(text.as_str().unwrap(), "the page's pipeline").unwrap();
+    let plan = compile(&pipeline, Keep::Outputs).unwrap();
+    let at = plan
+        .output_names()
+        .iter()
+        .position(|n| *n == output)
+        .unwrap();
+    let frame = Engine::cpu().run_frame(&plan, input, 0).unwrap().remove(at);
+    (pipeline, frame)
+}
+
+fn max_diff(a: &Frame, b: &Frame) -> u8 {
+    assert_eq!(a.size(), b.size());
+    a.pixels()
+        .iter()
+        .zip(b.pixels())
+        .flat_map(|(p, q)| {
+            let (p, q) = (p.to_le_bytes(), q.to_le_bytes());
+            (0..4).map(move |c| p[c].abs_diff(q[c]))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Waits for the run that follows a change: one more finished run than
+/// `runs`, and nothing pending.
+fn wait_for_run(browser: &serve::Browser, runs: u64) -> u64 {
+    browser
+        .wait_for(
+            &format!(
+                "Number(document.body.dataset.runs) > {runs} && document.body.dataset.state === 'done'"
+            ),
+            Duration::from_secs(120),
+        )
+        .unwrap();
+    let runs = browser
+        .script("return Number(document.body.dataset.runs);", json!([]))
+        .unwrap();
+    runs.as_u64().unwrap()
+}
+
+#[test]
+fn the_page_runs_a_graph_and_follows_a_parameter() {
+    let Some(tools) = tools() else { return };
+    let pkg = serve::build(&tools, false).unwrap();
+    let server = serve::Server::start(pkg, 0).unwrap();
+    let browser = serve::Browser::launch(&tools).unwrap();
+    browser.goto(&server.url()).unwrap();
+    // The page opens the engine, then runs its first graph on the bundled
+    // astronaut.
+    let runs = wait_for_run(&browser, 0);
+    let backend = browser
+        .script("return document.body.dataset.backend;", json!([]))
+        .unwrap();
+    assert_eq!(backend, "gpu", "the page should run on WebGPU");
+
+    // The user's own picture, through the file picker.
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("mine.png");
+    let photo = decode_file(&serve::root().join("assets/coffee.png")).unwrap();
+    photo.crop_imm(100, 80, 160, 120).save(&mine).unwrap();
+    let input = to_frame(&decode_file(&mine).unwrap()).0;
+    browser.upload("#image-file", &mine).unwrap();
+    let runs = wait_for_run(&browser, runs);
+
+    // A graph with four outputs; the last one shown.
+    browser
+        .script(
+            "const g = document.getElementById('graph');
+             g.value = 'cheap_lens';
+             g.dispatchEvent(new Event('change'));",
+            json!([]),
+        )
+        .unwrap();
+    let runs = wait_for_run(&browser, runs);
+    browser
+        .script(
+            "const o = document.getElementById('output');
+             o.value = '3';
+             o.dispatchEvent(new Event('change'));",
+            json!([]),
+        )
+        .unwrap();
+    let (_, expected) = native(&browser, &input, "sensor");
+    let d = max_diff(&downloaded(&browser), &expected);
+    // Motion blur and noise are float ops: the parity bound.
+    assert!(
+        d <= 1,
+        "cheap_lens on the page vs native CPU: max difference {d}"
+    );
+
+    // Turn the disk blur's radius from 3 to 6 in its control.
+    browser
+        .script(
+            "const n = document.querySelector(
+               '.param[data-step=\"defocus\"][data-field=\"radius\"] input[type=number]');
+             n.value = '6';
+             n.dispatchEvent(new Event('change', { bubbles: true }));",
+            json!([]),
+        )
+        .unwrap();
+    wait_for_run(&browser, runs);
+    let (pipeline, expected) = native(&browser, &input, "sensor");
+    let defocus = serde_json::to_value(&pipeline.steps[2].op).unwrap();
+    assert_eq!(defocus, json!({"blur_circular": {"radius": 6}}));
+    let d = max_diff(&downloaded(&browser), &expected);
+    assert!(d <= 1, "after the change: max difference {d}");
+}
