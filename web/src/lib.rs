@@ -244,8 +244,9 @@ struct State {
 
 #[wasm_bindgen]
 impl Playground {
-    /// Opens an engine: `backend` is `auto` (WebGPU when the browser has
-    /// it, else the CPU backend on one thread), `gpu` or `cpu`.
+    /// Opens an engine: `backend` is `auto` (a hardware WebGPU adapter
+    /// when the browser has one, else the CPU backend on one thread: it
+    /// beats a software adapter), `gpu` (any WebGPU adapter) or `cpu`.
     pub async fn open(backend: &str) -> Result<Playground, JsError> {
         let backend: Backend = backend.parse().map_err(|e: String| JsError::new(&e))?;
         let engine = Engine::open(backend).await?;

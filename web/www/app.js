@@ -313,8 +313,12 @@ async function main() {
   $("graph").value = first.name;
   loadPipeline(first.text, `${first.name}.ron`);
 
+  // ?backend=gpu (or cpu) picks the backend. Auto, the default, takes a
+  // hardware GPU and passes over a software one, which is far slower than
+  // the CPU backend (see BENCHMARKS.md).
+  const wanted = new URLSearchParams(location.search).get("backend") ?? "auto";
   try {
-    playground = await Playground.open("auto");
+    playground = await Playground.open(wanted);
   } catch (e) {
     $("backend").textContent = String(e.message ?? e);
     state("error");
@@ -324,7 +328,9 @@ async function main() {
   body.dataset.backend = gpu ? "gpu" : "cpu";
   $("backend").textContent = gpu
     ? `Running on WebGPU: ${playground.describe()}`
-    : "This browser offers no WebGPU: running on the CPU backend, on one thread (slower).";
+    : wanted === "cpu"
+      ? `Running on ${playground.describe()}.`
+      : "No hardware WebGPU adapter here: running on the CPU backend, on one thread.";
   state("ready");
   // A picture to start from, where the server has the repository's assets.
   try {

@@ -308,6 +308,14 @@ impl GpuBackend {
 
     /// Adapter name and graphics API, e.g. "NVIDIA H100 80GB HBM3 (Vulkan)".
     pub fn describe(&self) -> String {
+        if self.info.name.is_empty() {
+            // Browsers may keep the adapter's name to themselves.
+            let kind = match self.info.device_type {
+                wgpu::DeviceType::Cpu => "the browser's software adapter",
+                _ => "the browser's adapter",
+            };
+            return format!("{kind} ({:?})", self.info.backend);
+        }
         format!("{} ({:?})", self.info.name, self.info.backend)
     }
 
