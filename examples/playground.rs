@@ -7,7 +7,8 @@
 //! chromedriver) runs graph `GRAPH` of `graphs/` on a 1920x1080 frame, a
 //! warm-up and then `--frames N` (default 20) frames, and prints the
 //! engine's time per frame as the page reports it (upload, compute and
-//! readback; not the preview's drawing). For BENCHMARKS.md.
+//! readback; not the preview's drawing), on `--backend auto|gpu|cpu` (the
+//! page's `?backend=`). For BENCHMARKS.md.
 //!
 //! Needs the wasm32 target and wasm-bindgen-cli of web/Cargo.lock's
 //! version; it says how to install what is missing.
@@ -21,19 +22,23 @@ use std::time::Duration;
 use serde_json::json;
 
 fn usage() -> ! {
-    eprintln!("usage: cargo run --example playground [-- --port N | --time GRAPH [--frames N]]");
+    eprintln!(
+        "usage: cargo run --example playground [-- --port N | --time GRAPH [--frames N] [--backend B]]"
+    );
     std::process::exit(2);
 }
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut port, mut time, mut frames) = (8000, None, 20);
+    let mut backend = String::from("auto");
     while let Some(arg) = args.next() {
         let value = args.next().unwrap_or_else(|| usage());
         match arg.as_str() {
             "--port" => port = value.parse().unwrap_or_else(|_| usage()),
             "--frames" => frames = value.parse::<u32>().unwrap_or_else(|_| usage()).max(1),
             "--time" => time = Some(value),
+            "--backend" => backend = value,
             _ => usage(),
         }
     }
@@ -59,7 +64,8 @@ fn main() {
             eprintln!("cannot serve the page: {e}");
             std::process::exit(1);
         });
-        if let Err(e) = time_graph(&tools, &server, &graph, frames) {
+        let url = format!("{}?backend={backend}", server.url());
+        if let Err(e) = time_graph(&tools, &url, &graph, frames) {
             eprintln!("{e}");
             std::process::exit(1);
         }
@@ -81,12 +87,7 @@ fn main() {
 
 /// Runs `graph` on a 1080p frame in headless Chromium and prints the page's
 /// time per frame.
-fn time_graph(
-    tools: &serve::Tools,
-    server: &serve::Server,
-    graph: &str,
-    frames: u32,
-) -> Result<(), String> {
+fn time_graph(tools: &serve::Tools, url: &str, graph: &str, frames: u32) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("stillgraph-time-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let frame = dir.join("frame1080.png");
@@ -98,7 +99,7 @@ fn time_graph(
         .save(&frame)
         .map_err(|e| e.to_string())?;
     let browser = serve::Browser::launch(tools)?;
-    browser.goto(&server.url())?;
+    browser.goto(url)?;
     let long = Duration::from_secs(600);
     let runs = |b: &serve::Browser| -> Result<u64, String> {
         let n = b.script("return Number(document.body.dataset.runs);", json!([]))?;

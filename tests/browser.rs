@@ -136,7 +136,11 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
     let pkg = serve::build(&tools, false).unwrap();
     let server = serve::Server::start(pkg, 0).unwrap();
     let browser = serve::Browser::launch(&tools).unwrap();
-    browser.goto(&server.url()).unwrap();
+    // The GPU backend, on Chromium's software adapter here (auto would
+    // pass over it for the faster CPU backend).
+    browser
+        .goto(&format!("{}?backend=gpu", server.url()))
+        .unwrap();
     // The page opens the engine, then runs its first graph on the bundled
     // astronaut.
     let runs = wait_for_run(&browser, 0);
@@ -196,4 +200,35 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
     assert_eq!(defocus, json!({"blur_circular": {"radius": 6}}));
     let d = max_diff(&downloaded(&browser), &expected);
     assert!(d <= 1, "after the change: max difference {d}");
+
+    // A value out of range typed into the text: the CLI's message, and its
+    // control marked.
+    browser
+        .script(
+            "const t = document.getElementById('ron');
+             t.value = t.value.replace('radius: 6', 'radius: 1001');
+             t.dispatchEvent(new Event('input'));",
+            json!([]),
+        )
+        .unwrap();
+    browser
+        .wait_for(
+            "!document.getElementById('error').hidden",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    let shown = browser
+        .script(
+            "return [document.getElementById('error').textContent,
+                     !!document.querySelector(
+                       '.param.invalid[data-step=\"defocus\"][data-field=\"radius\"]')];",
+            json!([]),
+        )
+        .unwrap();
+    assert_eq!(
+        shown[0],
+        "pipeline.ron: step \"defocus\" (blur_circular): radius = 1001 is not allowed \
+         (allowed: 0 ..= 1000)"
+    );
+    assert_eq!(shown[1], true, "the radius control is not marked");
 }
