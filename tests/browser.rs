@@ -8,6 +8,7 @@
 //! Chromium and chromedriver; without them the tests print BROWSER TEST
 //! SKIPPED and pass, unless STILLGRAPH_REQUIRE_BROWSER=1 (CI sets it).
 
+mod common;
 #[path = "../web/serve.rs"]
 mod serve;
 
@@ -15,6 +16,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::assert_close;
 use serde_json::json;
 use stillgraph::io::{decode_bytes, decode_file, to_frame};
 use stillgraph::{Engine, Frame, Keep, Pipeline, compile};
@@ -100,19 +102,6 @@ fn native(browser: &serve::Browser, input: &Frame, output: &str) -> (Pipeline, F
     (pipeline, frame)
 }
 
-fn max_diff(a: &Frame, b: &Frame) -> u8 {
-    assert_eq!(a.size(), b.size());
-    a.pixels()
-        .iter()
-        .zip(b.pixels())
-        .flat_map(|(p, q)| {
-            let (p, q) = (p.to_le_bytes(), q.to_le_bytes());
-            (0..4).map(move |c| p[c].abs_diff(q[c]))
-        })
-        .max()
-        .unwrap_or(0)
-}
-
 /// Waits for the run that follows a change: one more finished run than
 /// `runs`, and nothing pending.
 fn wait_for_run(browser: &serve::Browser, runs: u64) -> u64 {
@@ -177,11 +166,12 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
         )
         .unwrap();
     let (_, expected) = native(&browser, &input, "sensor");
-    let d = max_diff(&downloaded(&browser), &expected);
     // Motion blur and noise are float ops: the parity bound.
-    assert!(
-        d <= 1,
-        "cheap_lens on the page vs native CPU: max difference {d}"
+    assert_close(
+        "cheap_lens on the page vs native CPU",
+        &downloaded(&browser),
+        &expected,
+        1,
     );
 
     // Turn the disk blur's radius from 3 to 6 in its control.
@@ -198,8 +188,7 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
     let (pipeline, expected) = native(&browser, &input, "sensor");
     let defocus = serde_json::to_value(&pipeline.steps[2].op).unwrap();
     assert_eq!(defocus, json!({"blur_circular": {"radius": 6}}));
-    let d = max_diff(&downloaded(&browser), &expected);
-    assert!(d <= 1, "after the change: max difference {d}");
+    assert_close("after the change", &downloaded(&browser), &expected, 1);
 
     // A value out of range typed into the text: the CLI's message, and its
     // control marked.
