@@ -15,9 +15,6 @@ struct Uniforms {
 @group(0) @binding(1) var<storage, read> spans: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read> src: array<u32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<u32>;
-// Packed RGB mean of each row, written by row_means, read by fill_mean.
-@group(0) @binding(4) var<storage, read_write> means_out: array<u32>;
-@group(0) @binding(5) var<storage, read> means_in: array<u32>;
 
 @compute @workgroup_size(16, 16)
 fn fill_flat(@builtin(global_invocation_id) id: vec3<u32>) {
@@ -32,19 +29,27 @@ fn fill_flat(@builtin(global_invocation_id) id: vec3<u32>) {
 
 var<workgroup> sums: array<atomic<u32>, 3>;
 
-// One workgroup per row: the per-channel sums outside the gap, in integers.
+fn offset_channel(mean: u32, shift: u32, w: u32) -> u32 {
+    let v = i32((mean >> shift) & 0xffu) + i32(((w >> 8u) * 11u) >> 24u) - 5;
+    return u32(clamp(v, 0, 255)) << shift;
+}
+
+// One workgroup per row: the per-channel sums outside the gap, in integers,
+// then the row written with the gap filled. The row is read twice, the
+// second time from cache: one pass over the frame in memory, not two.
 @compute @workgroup_size(256)
-fn row_means(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+fn fill_mean(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3<u32>) {
     let y = wg.y;
     if (t < 3u) {
         atomicStore(&sums[t], 0u);
     }
     workgroupBarrier();
     let s = spans[y];
+    let row = y * u.width;
     var acc = vec3<u32>(0u);
     for (var x = t; x < u.width; x += 256u) {
         if (x < s.x || x >= s.y) {
-            let p = src[y * u.width + x];
+            let p = src[row + x];
             acc += vec3<u32>(p & 0xffu, (p >> 8u) & 0xffu, (p >> 16u) & 0xffu);
         }
     }
@@ -52,40 +57,26 @@ fn row_means(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg:
     atomicAdd(&sums[1], acc.y);
     atomicAdd(&sums[2], acc.z);
     workgroupBarrier();
-    if (t == 0u) {
-        let n = max(u.width - (s.y - s.x), 1u);
-        let m = (vec3<u32>(atomicLoad(&sums[0]), atomicLoad(&sums[1]), atomicLoad(&sums[2]))
-            + vec3<u32>(n / 2u)) / vec3<u32>(n);
-        means_out[y] = m.x | (m.y << 8u) | (m.z << 16u);
-    }
-}
-
-fn offset_channel(mean: u32, shift: u32, w: u32) -> u32 {
-    let v = i32((mean >> shift) & 0xffu) + i32(((w >> 8u) * 11u) >> 24u) - 5;
-    return u32(clamp(v, 0, 255)) << shift;
-}
-
-@compute @workgroup_size(16, 16)
-fn fill_mean(@builtin(global_invocation_id) id: vec3<u32>) {
-    if (id.x >= u.width || id.y >= u.height) {
-        return;
-    }
-    let i = id.y * u.width + id.x;
-    let s = spans[id.y];
-    let p = src[i];
-    if (id.x < s.x || id.x >= s.y) {
-        dst[i] = p;
-        return;
-    }
-    let mean = means_in[id.y];
-    let r = random4(u.key, id.x, id.y, 0u);
+    let n = max(u.width - (s.y - s.x), 1u);
+    let m = (vec3<u32>(atomicLoad(&sums[0]), atomicLoad(&sums[1]), atomicLoad(&sums[2]))
+        + vec3<u32>(n / 2u)) / vec3<u32>(n);
+    let mean = m.x | (m.y << 8u) | (m.z << 16u);
     // One offset for all three where the mean is gray: gray stays gray.
-    var g = r.y;
-    var b = r.z;
-    if ((mean & 0xffu) * 0x010101u == mean) {
-        g = r.x;
-        b = r.x;
+    let gray = (mean & 0xffu) * 0x010101u == mean;
+    for (var x = t; x < u.width; x += 256u) {
+        let p = src[row + x];
+        if (x < s.x || x >= s.y) {
+            dst[row + x] = p;
+            continue;
+        }
+        let r = random4(u.key, x, y, 0u);
+        var g = r.y;
+        var b = r.z;
+        if (gray) {
+            g = r.x;
+            b = r.x;
+        }
+        dst[row + x] = (p & 0xff000000u) | offset_channel(mean, 0u, r.x)
+            | offset_channel(mean, 8u, g) | offset_channel(mean, 16u, b);
     }
-    dst[i] = (p & 0xff000000u) | offset_channel(mean, 0u, r.x) | offset_channel(mean, 8u, g)
-        | offset_channel(mean, 16u, b);
 }

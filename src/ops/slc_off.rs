@@ -246,26 +246,15 @@ impl Op for SlcOff {
                 passes: vec![pass],
             };
         }
+        // One workgroup per row: the row's mean, then the row (see the shader).
         GpuWork {
-            scratch: vec![u64::from(out.height.max(1)) * 4],
-            passes: vec![
-                GpuPass {
-                    shader: "slc_off",
-                    entry: "row_means",
-                    bindings: bindings(vec![(2, Binding::Input(0)), (4, Binding::Scratch(0))]),
-                    workgroups: [1, out.height, 1],
-                },
-                GpuPass::per_pixel(
-                    "slc_off",
-                    "fill_mean",
-                    out,
-                    bindings(vec![
-                        (2, Binding::Input(0)),
-                        (3, Binding::Output),
-                        (5, Binding::Scratch(0)),
-                    ]),
-                ),
-            ],
+            scratch: vec![],
+            passes: vec![GpuPass {
+                shader: "slc_off",
+                entry: "fill_mean",
+                bindings: bindings(vec![(2, Binding::Input(0)), (3, Binding::Output)]),
+                workgroups: [1, out.height, 1],
+            }],
         }
     }
 }
