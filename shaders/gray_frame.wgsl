@@ -14,6 +14,7 @@ struct GrayUniforms {
 @group(0) @binding(2) var<storage, read_write> colour: array<atomic<u32>>;
 
 var<workgroup> tile_colour: atomic<u32>;
+var<workgroup> known: u32;
 
 @compute @workgroup_size(1)
 fn clear() {
@@ -25,6 +26,15 @@ fn detect(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
+    // Once a workgroup saw colour the answer is known: the rest read one
+    // word instead of their pixels, so on a colour frame the pass costs
+    // little more than its launch.
+    if (li == 0u) {
+        known = atomicLoad(&colour[0]);
+    }
+    if (workgroupUniformLoad(&known) != 0u) {
+        return;
+    }
     if (id.x < g.width && id.y < g.height) {
         let p = gray_src[id.y * g.width + id.x];
         let r = p & 0xffu;

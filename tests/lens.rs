@@ -109,6 +109,33 @@ fn gray_frames_stay_gray_on_both_backends() {
     }
 }
 
+/// The GPU's colour check stops reading once a workgroup saw colour: a
+/// frame whose only coloured pixel is the last one, in the last workgroup,
+/// must still count as colour, and one coloured at the first pixel too.
+#[test]
+fn one_coloured_pixel_anywhere_makes_a_colour_frame_on_both_backends() {
+    let gpu = gpu_engine();
+    let mut engines: Vec<Engine> = std::iter::once(Engine::cpu()).chain(gpu).collect();
+    let p = one_step("noise(mode: row, amount: 0.1)");
+    for at in [0, 300 * 170 - 1] {
+        let mut input = gray_frame(300, 170);
+        input.pixels_mut()[at] ^= 0x40 << 8;
+        let runs: Vec<Frame> = engines
+            .iter_mut()
+            .map(|e| e.run_frame(&p, &input, 0).unwrap().remove(0))
+            .collect();
+        assert!(!is_gray(&runs[0]), "pixel {at}: colour noise expected");
+        for (engine, out) in engines.iter().zip(&runs) {
+            assert_close(
+                &format!("pixel {at} on {}", engine.describe()),
+                out,
+                &runs[0],
+                1,
+            );
+        }
+    }
+}
+
 #[test]
 fn noise_changes_per_frame_only_when_animated() {
     let gpu = gpu_engine();
