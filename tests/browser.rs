@@ -1,8 +1,10 @@
 //! The browser playground (web/) in headless Chromium, as part of `cargo
 //! test`: web/'s wasm-bindgen tests (every graph on WebGPU and on the wasm
 //! CPU backend against the native CPU backend's pixels), and the page
-//! itself driven as a user would, its result read back and compared with
-//! the native CPU backend.
+//! itself driven as a user would (file picker, graph, output, a control,
+//! an error typed in, a dropped picture, a reference YAML file), each
+//! result read back from its PNG download and compared with the native CPU
+//! backend.
 //!
 //! Needs the wasm32 target, wasm-bindgen-cli of web/Cargo.lock's version,
 //! Chromium and chromedriver; without them the tests print BROWSER TEST
@@ -184,7 +186,7 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
             json!([]),
         )
         .unwrap();
-    wait_for_run(&browser, runs);
+    let runs = wait_for_run(&browser, runs);
     let (pipeline, expected) = native(&browser, &input, "sensor");
     let defocus = serde_json::to_value(&pipeline.steps[2].op).unwrap();
     assert_eq!(defocus, json!({"blur_circular": {"radius": 6}}));
@@ -220,4 +222,62 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
          (allowed: 0 ..= 1000)"
     );
     assert_eq!(shown[1], true, "the radius control is not marked");
+
+    // Back to a valid text: the page runs again.
+    browser
+        .script(
+            "const t = document.getElementById('ron');
+             t.value = t.value.replace('radius: 1001', 'radius: 6');
+             t.dispatchEvent(new Event('input'));",
+            json!([]),
+        )
+        .unwrap();
+    let runs = wait_for_run(&browser, runs);
+
+    // A picture dropped on the preview, as from a file manager.
+    browser
+        .script_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('assets/rocket.jpg').then((r) => r.blob()).then((b) => {
+               const dt = new DataTransfer();
+               dt.items.add(new File([b], 'rocket.jpg', { type: 'image/jpeg' }));
+               document.getElementById('drop')
+                 .dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true }));
+               done(true);
+             });",
+            json!([]),
+        )
+        .unwrap();
+    let runs = wait_for_run(&browser, runs);
+    let image = browser
+        .script("return document.body.dataset.image;", json!([]))
+        .unwrap();
+    assert_eq!(image, "rocket.jpg");
+    let rocket = to_frame(&decode_file(&serve::root().join("assets/rocket.jpg")).unwrap()).0;
+    let (_, expected) = native(&browser, &rocket, "sensor");
+    assert_close("the dropped picture", &downloaded(&browser), &expected, 1);
+
+    // The reference tool's YAML, opened as a file: imported to RON, with
+    // the import's warnings shown.
+    let yaml = serve::root().join("tests/yaml/core_ops.yaml");
+    browser.upload("#pipeline-file", &yaml).unwrap();
+    wait_for_run(&browser, runs);
+    let page = browser
+        .script(
+            "return [document.getElementById('ron').value,
+                     document.getElementById('warnings').textContent,
+                     document.getElementById('output').selectedOptions[0].text];",
+            json!([]),
+        )
+        .unwrap();
+    let imported = stillgraph::pipeline::yaml::import(
+        &std::fs::read_to_string(&yaml).unwrap(),
+        "core_ops.yaml",
+    )
+    .unwrap();
+    assert_eq!(page[0], imported.ron.as_str());
+    assert_eq!(page[1], imported.warnings.join("\n").as_str());
+    assert!(!imported.warnings.is_empty());
+    let (_, expected) = native(&browser, &rocket, page[2].as_str().unwrap());
+    assert_close("the YAML pipeline", &downloaded(&browser), &expected, 1);
 }
