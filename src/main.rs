@@ -6,6 +6,13 @@ use std::process::ExitCode;
 
 mod bench;
 
+/// A batch frees and allocates frame-sized buffers on many threads; glibc's
+/// malloc keeps much of what is freed resident (per-thread arenas), which
+/// put a 1080p batch's peak memory well over what it holds at once.
+/// mimalloc returns it (figures in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
