@@ -1,6 +1,7 @@
-// Landsat 7 SLC-off: each row's gap [lo, hi) comes from the CPU; the fill
-// is flat, or the row's integer mean outside the gap plus a per-pixel
-// offset in -5..=5. Twin: src/ops/slc_off.rs.
+// Landsat 7 SLC-off: each row's two gaps [lo, hi) (x, y and z, w; the band
+// leaves the second empty) come from the CPU; the fill is flat, or the
+// row's integer mean outside the gaps plus a per-pixel offset in -5..=5.
+// Twin: src/ops/slc_off.rs.
 
 struct Uniforms {
     key: vec4<u32>,
@@ -12,7 +13,11 @@ struct Uniforms {
 }
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
-@group(0) @binding(1) var<storage, read> spans: array<vec2<u32>>;
+@group(0) @binding(1) var<storage, read> spans: array<vec4<u32>>;
+
+fn in_gap(x: u32, s: vec4<u32>) -> bool {
+    return (x >= s.x && x < s.y) || (x >= s.z && x < s.w);
+}
 @group(0) @binding(2) var<storage, read> src: array<u32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<u32>;
 
@@ -24,7 +29,7 @@ fn fill_flat(@builtin(global_invocation_id) id: vec3<u32>) {
     let i = id.y * u.width + id.x;
     let s = spans[id.y];
     let p = src[i];
-    dst[i] = select(p, (p & 0xff000000u) | u.flat, id.x >= s.x && id.x < s.y);
+    dst[i] = select(p, (p & 0xff000000u) | u.flat, in_gap(id.x, s));
 }
 
 var<workgroup> sums: array<atomic<u32>, 3>;
@@ -48,7 +53,7 @@ fn fill_mean(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg:
     let row = y * u.width;
     var acc = vec3<u32>(0u);
     for (var x = t; x < u.width; x += 256u) {
-        if (x < s.x || x >= s.y) {
+        if (!in_gap(x, s)) {
             let p = src[row + x];
             acc += vec3<u32>(p & 0xffu, (p >> 8u) & 0xffu, (p >> 16u) & 0xffu);
         }
@@ -57,7 +62,7 @@ fn fill_mean(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg:
     atomicAdd(&sums[1], acc.y);
     atomicAdd(&sums[2], acc.z);
     workgroupBarrier();
-    let n = max(u.width - (s.y - s.x), 1u);
+    let n = max(u.width - (s.y - s.x) - (s.w - s.z), 1u);
     let m = (vec3<u32>(atomicLoad(&sums[0]), atomicLoad(&sums[1]), atomicLoad(&sums[2]))
         + vec3<u32>(n / 2u)) / vec3<u32>(n);
     let mean = m.x | (m.y << 8u) | (m.z << 16u);
@@ -65,7 +70,7 @@ fn fill_mean(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg:
     let gray = (mean & 0xffu) * 0x010101u == mean;
     for (var x = t; x < u.width; x += 256u) {
         let p = src[row + x];
-        if (x < s.x || x >= s.y) {
+        if (!in_gap(x, s)) {
             dst[row + x] = p;
             continue;
         }

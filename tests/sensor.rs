@@ -57,6 +57,14 @@ const CASES: &[(&str, bool)] = &[
         "slc_off(gap_width: 0.35, scan_period: 100, fill_mode: black)",
         false,
     ),
+    (
+        "slc_off(gap_width: 0.44, scan_period: 16, fill_mode: mean, pattern: landsat7)",
+        true,
+    ),
+    (
+        "slc_off(gap_width: 0.5, scan_period: 5, fill_mode: white, pattern: landsat7)",
+        false,
+    ),
     ("bayer_filter(pattern: rggb)", false),
     ("bayer_filter(pattern: bggr)", false),
     ("bayer_filter(pattern: grbg)", false),

@@ -8,6 +8,16 @@
 //! is each row's integer mean over its pixels outside the gap (on the GPU,
 //! one workgroup per row) plus a per-pixel offset in −5..=5 per channel,
 //! one offset for all three where the mean is gray, so gray stays gray.
+//!
+//! `pattern: landsat7` draws instead what the failed instrument really
+//! lost: in every scan of `scan_period` rows, the rows nearest the scan's
+//! edges lose their left and right parts, nothing at the middle column and
+//! `gap_width` of the scan's rows at the frame's left and right edges: a
+//! wedge-shaped stripe, repeating down the frame, widening from the centre,
+//! that loses about `gap_width / 2` of the frame (0.44: about 22%, what
+//! Landsat 7's SLC-off scenes lose). Each row then has two gaps, handed to
+//! both backends as for the band.
+//!
 //! Twin: `shaders/slc_off.wgsl`.
 
 use serde::{Deserialize, Serialize};
@@ -27,12 +37,23 @@ pub enum FillMode {
     Mean,
 }
 
+/// Which gaps: the reference's band, or the real instrument's wedges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pattern {
+    #[default]
+    Bowtie,
+    Landsat7,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlcOff {
     pub gap_width: f64,
     pub scan_period: u32,
     pub fill_mode: FillMode,
+    #[serde(default)]
+    pub pattern: Pattern,
 }
 
 const GAP_WIDTH: Param = Param {
@@ -49,6 +70,13 @@ const SCAN_PERIOD: Param = Param {
     allowed: Allowed::Range(2.0, 100.0),
     doc: "rows per scan: the band's edge shifts along a scan and flips side each scan",
 };
+const PATTERN: Param = Param {
+    name: "pattern",
+    ty: "word",
+    default: Some("bowtie"),
+    allowed: Allowed::OneOf(&["bowtie", "landsat7"]),
+    doc: "bowtie: the reference's one band; landsat7: the real wedge stripes in every scan (see the docs)",
+};
 const FILL_MODE: Param = Param {
     name: "fill_mode",
     ty: "word",
@@ -61,7 +89,7 @@ impl OpParams for SlcOff {
     const NAME: &'static str = "slc_off";
     const SUMMARY: &'static str =
         "Landsat 7 SLC-off: a bow-tie gap band with a saw-tooth edge, filled; alpha kept";
-    const PARAMS: &'static [Param] = &[GAP_WIDTH, SCAN_PERIOD, FILL_MODE];
+    const PARAMS: &'static [Param] = &[GAP_WIDTH, SCAN_PERIOD, FILL_MODE, PATTERN];
 
     fn validate(&self) -> Result<(), ParamError> {
         GAP_WIDTH.check(self.gap_width)?;
@@ -69,8 +97,43 @@ impl OpParams for SlcOff {
     }
 }
 
+/// A row's gaps as `[lo, hi)` columns, in order and apart (empty where
+/// `lo == hi`).
+type Gaps = [[u32; 2]; 2];
+
 impl SlcOff {
-    /// The gap of every row as `[lo, hi)` columns (empty where `lo == hi`).
+    /// The gaps of every row.
+    fn gaps(&self, size: Size) -> Vec<Gaps> {
+        let w = size.width;
+        match self.pattern {
+            Pattern::Bowtie => self.spans(size).into_iter().map(|s| [s, [w, w]]).collect(),
+            Pattern::Landsat7 => (0..size.height).map(|y| self.wedge(size, y)).collect(),
+        }
+    }
+
+    /// Row `y`'s gaps in the landsat7 pattern: pixel (x, y) is lost where
+    /// the row's distance to its scan's nearest edge, δ (half a row at the
+    /// edge rows), is under half of `gap_width · scan_period · e`, e the
+    /// column's distance from the centre as a fraction of half the width.
+    /// So a row keeps the middle `[c - d, c + d)`, d = (W/2) · 2δ / (g·P).
+    fn wedge(&self, size: Size, y: u32) -> Gaps {
+        let (w, period) = (f64::from(size.width), f64::from(self.scan_period));
+        let none = [[0, 0], [size.width, size.width]];
+        if self.gap_width <= 0.0 {
+            return none;
+        }
+        let phase = f64::from(y % self.scan_period) + 0.5;
+        let delta = phase.min(period - phase);
+        let d = w / 2.0 * 2.0 * delta / (self.gap_width * period);
+        let lo = (w / 2.0 - d).round().clamp(0.0, w) as u32;
+        let hi = (w / 2.0 + d).round().clamp(0.0, w) as u32;
+        if lo == 0 && hi == size.width {
+            return none;
+        }
+        [[0, lo], [hi, size.width]]
+    }
+
+    /// The band of every row as `[lo, hi)` columns (empty where `lo == hi`).
     fn spans(&self, size: Size) -> Vec<[u32; 2]> {
         let (w, h) = (f64::from(size.width), f64::from(size.height));
         let half = h / 2.0;
@@ -125,12 +188,19 @@ fn add_channels_inner(sum: &mut [u32; 3], px: &[u32]) {
     *sum = [r, g, b];
 }
 
-/// Per-channel means of `row` outside `[lo, hi)`, rounded half up, packed.
-fn row_mean(row: &[u32], [lo, hi]: [u32; 2]) -> u32 {
+/// The parts of a row of `width` outside its gaps, as `[lo, hi)`.
+fn kept([[a0, a1], [b0, b1]]: Gaps, width: u32) -> [[usize; 2]; 3] {
+    [[0, a0], [a1, b0], [b1, width]].map(|s| s.map(|x| x as usize))
+}
+
+/// Per-channel means of `row` outside its gaps, rounded half up, packed.
+fn row_mean(row: &[u32], gaps: Gaps) -> u32 {
     let mut sum = [0u32; 3];
-    add_channels(&mut sum, &row[..lo as usize]);
-    add_channels(&mut sum, &row[hi as usize..]);
-    let n = (row.len() as u32 - (hi - lo)).max(1);
+    for [lo, hi] in kept(gaps, row.len() as u32) {
+        add_channels(&mut sum, &row[lo..hi]);
+    }
+    let lost: u32 = gaps.iter().map(|[lo, hi]| hi - lo).sum();
+    let n = (row.len() as u32 - lost).max(1);
     let m = sum.map(|s| (s + n / 2) / n);
     m[0] | (m[1] << 8) | (m[2] << 16)
 }
@@ -194,23 +264,26 @@ impl Op for SlcOff {
     }
 
     fn run_cpu(&self, ctx: &FrameCtx, inputs: &[&Frame], out: &mut Frame) {
-        let spans = self.spans(out.size());
+        let gaps = self.gaps(out.size());
         let src = inputs[0];
-        let width = src.width() as usize;
+        let width = src.width();
         let mode = self.fill_mode;
         par_rows(out, |y, row| {
-            let line = &src.pixels()[y as usize * width..][..width];
-            let [lo, hi] = spans[y as usize].map(|x| x as usize);
-            // The gap is written from the source, so only the rest is copied.
-            row[..lo].copy_from_slice(&line[..lo]);
-            row[hi..].copy_from_slice(&line[hi..]);
-            let (line_gap, gap) = (&line[lo..hi], &mut row[lo..hi]);
-            match mode {
-                FillMode::Black => fill_flat(line_gap, 0, gap),
-                FillMode::White => fill_flat(line_gap, 0xff_ff_ff, gap),
-                FillMode::Mean => {
-                    let mean = row_mean(line, [lo as u32, hi as u32]);
-                    fill_mean(ctx.key, y, lo as u32, mean, line_gap, gap);
+            let line = &src.pixels()[(y * width) as usize..][..width as usize];
+            let row_gaps = gaps[y as usize];
+            // The gaps are written from the source, so only the rest is copied.
+            for [lo, hi] in kept(row_gaps, width) {
+                row[lo..hi].copy_from_slice(&line[lo..hi]);
+            }
+            let mean = (mode == FillMode::Mean).then(|| row_mean(line, row_gaps));
+            for [lo, hi] in row_gaps.map(|g| g.map(|x| x as usize)) {
+                let (line_gap, gap) = (&line[lo..hi], &mut row[lo..hi]);
+                match (mode, mean) {
+                    (FillMode::Mean, Some(mean)) => {
+                        fill_mean(ctx.key, y, lo as u32, mean, line_gap, gap);
+                    }
+                    (FillMode::White, _) => fill_flat(line_gap, 0xff_ff_ff, gap),
+                    _ => fill_flat(line_gap, 0, gap),
                 }
             }
         });
@@ -228,7 +301,7 @@ impl Op for SlcOff {
             },
             pad: 0,
         };
-        let spans = Binding::data(&self.spans(inputs[0]));
+        let spans = Binding::data(&self.gaps(inputs[0]));
         let bindings = |extra: Vec<(u32, Binding)>| {
             let mut b = vec![(0, Binding::uniform(&u)), (1, spans.clone())];
             b.extend(extra);
@@ -268,7 +341,50 @@ mod tests {
             gap_width,
             scan_period,
             fill_mode: FillMode::Black,
+            pattern: Pattern::Bowtie,
         }
+    }
+
+    fn wedges(gap_width: f64, scan_period: u32) -> SlcOff {
+        SlcOff {
+            pattern: Pattern::Landsat7,
+            ..op(gap_width, scan_period)
+        }
+    }
+
+    /// Whether column x of a row with `gaps` is lost.
+    fn lost(gaps: Gaps, x: u32) -> bool {
+        gaps.iter().any(|&[lo, hi]| (lo..hi).contains(&x))
+    }
+
+    #[test]
+    fn landsat7_wedges_lose_half_the_gap_width_and_nothing_at_the_centre() {
+        let size = Size::new(1920, 1080);
+        let gaps = wedges(0.44, 16).gaps(size);
+        let lost_px: u32 = gaps.iter().flatten().map(|[lo, hi]| hi - lo).sum();
+        let fraction = f64::from(lost_px) / size.pixels() as f64;
+        assert!((0.215..0.225).contains(&fraction), "{fraction}");
+        // The middle columns are never lost; the edge columns lose
+        // gap_width of every scan's rows, at its two edges.
+        for (y, &row) in gaps.iter().enumerate() {
+            assert!(!lost(row, 959) && !lost(row, 960), "row {y}");
+        }
+        let edge: Vec<u32> = (0..16).filter(|&y| lost(gaps[y as usize], 0)).collect();
+        // g·P = 7.04 rows: δ = 0.5, 1.5, 2.5 and 3.5 (< 3.52) on each side.
+        assert_eq!(edge, [0, 1, 2, 3, 12, 13, 14, 15]);
+        // A wedge: a row nearer the scan's edge loses more of itself.
+        let width = |y: usize| gaps[y][0][1] + (1920 - gaps[y][1][0]);
+        assert!(width(0) > width(1) && width(1) > width(2) && width(2) > width(3));
+        assert_eq!(gaps[16], gaps[0], "the pattern repeats every scan");
+        // Mirror images left and right.
+        assert_eq!(gaps[1][0][1], 1920 - gaps[1][1][0]);
+        assert!(
+            wedges(0.0, 16)
+                .gaps(Size::new(64, 64))
+                .iter()
+                .flatten()
+                .all(|s| s[0] == s[1])
+        );
     }
 
     #[test]
@@ -345,8 +461,10 @@ mod tests {
     fn row_mean_skips_the_gap_and_rounds_half_up() {
         let row = [10, 20, 0xff, 0xff, 0x01_00_1f];
         // Outside [2, 4): R (10 + 20 + 31)/3 = 20.33, G 0, B 1/3.
-        assert_eq!(row_mean(&row, [2, 4]), 20);
+        assert_eq!(row_mean(&row, [[2, 4], [5, 5]]), 20);
         // R (10 + 20)/2 = 15; G 0; B 0.5 -> 1.
-        assert_eq!(row_mean(&[10, 0x01_00_14], [0, 0]), 0x01_00_0f);
+        assert_eq!(row_mean(&[10, 0x01_00_14], [[0, 0], [2, 2]]), 0x01_00_0f);
+        // Two gaps: only the 20 between them is kept.
+        assert_eq!(row_mean(&row, [[0, 1], [2, 5]]), 20);
     }
 }
