@@ -66,7 +66,7 @@ impl Engine {
     /// Opens the backend. `Auto` logs one line saying which it took.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn new(backend: Backend) -> Result<Self, GpuError> {
-        pollster::block_on(Self::open(backend))
+        gpu::block_on(Self::open(backend))
     }
 
     /// [`Engine::new`] for callers that must not block: on the web, where
@@ -348,7 +348,7 @@ impl Engine {
         let mut engines = Vec::new();
         for adapter in &found[..count] {
             for _ in 0..streams.max(1) {
-                engines.push(pollster::block_on(Self::gpu(adapter.clone()))?);
+                engines.push(gpu::block_on(Self::gpu(adapter.clone()))?);
             }
         }
         Ok(engines)
@@ -379,8 +379,8 @@ fn cpu_description() -> String {
     format!("the CPU backend ({} threads)", rayon::current_num_threads())
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 /// A panic's message, where it is text.
+#[cfg(not(target_arch = "wasm32"))]
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     let text = panic
         .downcast_ref::<&str>()

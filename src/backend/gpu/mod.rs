@@ -127,10 +127,10 @@ async fn map_and_wait(
     rx.await.map_err(wgpu_error)?.map_err(wgpu_error)
 }
 
-/// Runs a future whose waits all block natively (see [`map_and_wait`]):
-/// it is ready when first polled, so this costs no thread hop.
+/// Runs a future of the GPU backend natively, where its waits all block
+/// (see [`map_and_wait`]): it is ready when first polled.
 #[cfg(not(target_arch = "wasm32"))]
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+pub(crate) fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     pollster::block_on(future)
 }
 
@@ -138,9 +138,9 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
 /// all threads: one core's memcpy is much of a frame's transfer time.
 const COPY_CHUNK: usize = 1 << 20;
 
-/// Copies `bytes` into the start of mapped `buffer`: in pieces on all
-/// threads natively, in one piece on the web (one thread, and its mapped
-/// ranges cannot be shared between threads).
+/// Copies `bytes` into the start of mapped `buffer` in pieces: on all
+/// threads natively, in turn on the web (one thread, and its mapped ranges
+/// cannot be shared between threads).
 fn copy_to_mapped(buffer: &wgpu::Buffer, bytes: &[u8]) -> Result<(), GpuError> {
     let copy = |at: u64, src: &[u8]| {
         let mut view = buffer
@@ -151,16 +151,12 @@ fn copy_to_mapped(buffer: &wgpu::Buffer, bytes: &[u8]) -> Result<(), GpuError> {
         Ok::<_, GpuError>(())
     };
     #[cfg(not(target_arch = "wasm32"))]
-    return bytes
-        .par_chunks(COPY_CHUNK)
-        .enumerate()
-        .try_for_each(|(i, src)| copy((i * COPY_CHUNK) as u64, src));
+    let chunks = bytes.par_chunks(COPY_CHUNK);
     #[cfg(target_arch = "wasm32")]
-    return if bytes.is_empty() {
-        Ok(())
-    } else {
-        copy(0, bytes)
-    };
+    let chunks = bytes.chunks(COPY_CHUNK);
+    chunks
+        .enumerate()
+        .try_for_each(|(i, src)| copy((i * COPY_CHUNK) as u64, src))
 }
 
 /// A frame-sized buffer's bytes.
