@@ -14,12 +14,13 @@ struct Uniforms {
 
 @group(0) @binding(0) var<uniform> u: Uniforms;
 @group(0) @binding(1) var<storage, read> spans: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> src: array<u32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<u32>;
 
+// Twin of the CPU's two gap slices of a row.
 fn in_gap(x: u32, s: vec4<u32>) -> bool {
     return (x >= s.x && x < s.y) || (x >= s.z && x < s.w);
 }
-@group(0) @binding(2) var<storage, read> src: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<u32>;
 
 @compute @workgroup_size(16, 16)
 fn fill_flat(@builtin(global_invocation_id) id: vec3<u32>) {

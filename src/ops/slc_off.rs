@@ -269,21 +269,22 @@ impl Op for SlcOff {
         let width = src.width();
         let mode = self.fill_mode;
         par_rows(out, |y, row| {
-            let line = &src.pixels()[(y * width) as usize..][..width as usize];
+            let line = &src.pixels()[y as usize * width as usize..][..width as usize];
             let row_gaps = gaps[y as usize];
             // The gaps are written from the source, so only the rest is copied.
             for [lo, hi] in kept(row_gaps, width) {
                 row[lo..hi].copy_from_slice(&line[lo..hi]);
             }
-            let mean = (mode == FillMode::Mean).then(|| row_mean(line, row_gaps));
+            let mean = match mode {
+                FillMode::Mean => row_mean(line, row_gaps),
+                _ => 0,
+            };
             for [lo, hi] in row_gaps.map(|g| g.map(|x| x as usize)) {
                 let (line_gap, gap) = (&line[lo..hi], &mut row[lo..hi]);
-                match (mode, mean) {
-                    (FillMode::Mean, Some(mean)) => {
-                        fill_mean(ctx.key, y, lo as u32, mean, line_gap, gap);
-                    }
-                    (FillMode::White, _) => fill_flat(line_gap, 0xff_ff_ff, gap),
-                    _ => fill_flat(line_gap, 0, gap),
+                match mode {
+                    FillMode::Black => fill_flat(line_gap, 0, gap),
+                    FillMode::White => fill_flat(line_gap, 0xff_ff_ff, gap),
+                    FillMode::Mean => fill_mean(ctx.key, y, lo as u32, mean, line_gap, gap),
                 }
             }
         });
