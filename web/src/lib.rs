@@ -189,8 +189,19 @@ pub fn set(
         };
         let target = &mut pipeline.steps[at];
         match field {
-            "seed" => target.seed = value.as_u64(),
-            "animate" => target.animate = value.as_bool().unwrap_or(false),
+            "seed" if value.is_null() => target.seed = None,
+            "seed" => {
+                let seed = value
+                    .as_u64()
+                    .ok_or_else(|| bad("seed: a whole number >= 0"))?;
+                target.seed = Some(seed);
+            }
+            "animate" if value.is_null() => target.animate = false,
+            "animate" => {
+                target.animate = value
+                    .as_bool()
+                    .ok_or_else(|| bad("animate: true or false"))?;
+            }
             "repeat" => {
                 target.repeat = value
                     .as_u64()
@@ -237,9 +248,15 @@ struct State {
     /// Out of its place while a frame runs: a second run at the same time
     /// is refused rather than waiting on a borrow across an await.
     engine: Option<Engine>,
+    /// What the engine is, kept for while it is out: its description and
+    /// whether it runs on the GPU (a GPU that fails moves it to the CPU).
     description: String,
-    input: Option<(Frame, ColorKind)>,
+    gpu: bool,
+    /// Shared with a run in flight, so that a run does not copy it.
+    input: Option<(Rc<Frame>, ColorKind)>,
+    /// The last run's outputs, and the layout of the image they came from.
     outputs: Vec<(String, Frame)>,
+    kind: ColorKind,
 }
 
 #[wasm_bindgen]
@@ -253,9 +270,11 @@ impl Playground {
         Ok(Playground {
             state: Rc::new(RefCell::new(State {
                 description: engine.describe().to_string(),
+                gpu: engine.is_gpu(),
                 engine: Some(engine),
                 input: None,
                 outputs: Vec::new(),
+                kind: ColorKind::Rgba,
             })),
         })
     }
@@ -267,11 +286,7 @@ impl Playground {
 
     /// Whether frames run on the GPU (WebGPU).
     pub fn is_gpu(&self) -> bool {
-        self.state
-            .borrow()
-            .engine
-            .as_ref()
-            .is_some_and(Engine::is_gpu)
+        self.state.borrow().gpu
     }
 
     /// Decodes an image file's bytes (`name` for messages and its format)
@@ -281,7 +296,7 @@ impl Playground {
         let (image, notes) = decode_noted(bytes, Path::new(name))?;
         let (frame, kind) = to_frame(&image);
         let size = frame.size();
-        self.state.borrow_mut().input = Some((frame, kind));
+        self.state.borrow_mut().input = Some((Rc::new(frame), kind));
         let notes: Vec<String> = notes.iter().map(ToString::to_string).collect();
         Ok(json!({"width": size.width, "height": size.height, "notes": notes}).to_string())
     }
@@ -311,9 +326,8 @@ impl Playground {
     pub fn png(&self, index: usize) -> Result<Vec<u8>, JsError> {
         let state = self.state.borrow();
         let (_, frame) = output(&state, index)?;
-        let kind = state.input.as_ref().map_or(ColorKind::Rgba, |(_, k)| *k);
         let mut png = std::io::Cursor::new(Vec::new());
-        from_frame(frame, kind).write_to(&mut png, image::ImageFormat::Png)?;
+        from_frame(frame, state.kind).write_to(&mut png, image::ImageFormat::Png)?;
         Ok(png.into_inner())
     }
 }
@@ -335,12 +349,11 @@ async fn run(
 ) -> Result<String, JsError> {
     let pipeline = parse(text, name)?.pipeline;
     let plan = compile(&pipeline, Keep::Outputs)?;
-    let (input, mut engine) = {
+    let ((input, kind), mut engine) = {
         let mut st = state.borrow_mut();
         let input = st
             .input
-            .as_ref()
-            .map(|(f, _)| f.clone())
+            .clone()
             .ok_or_else(|| JsError::new("no image loaded"))?;
         let engine = st
             .engine
@@ -353,6 +366,7 @@ async fn run(
     let ms = now_ms() - start;
     let mut st = state.borrow_mut();
     st.description = engine.describe().to_string();
+    st.gpu = engine.is_gpu();
     st.engine = Some(engine);
     let frames = result?;
     let names = plan.output_names();
@@ -362,6 +376,7 @@ async fn run(
         .map(|(n, f)| json!({"name": n, "width": f.width(), "height": f.height()}))
         .collect();
     st.outputs = names.iter().map(|n| n.to_string()).zip(frames).collect();
+    st.kind = kind;
     Ok(json!({"outputs": listed, "ms": ms}).to_string())
 }
 

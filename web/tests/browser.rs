@@ -144,6 +144,15 @@ fn a_control_rewrites_the_pipeline_and_is_validated() {
     assert_eq!(Pipeline::parse(&seeded, "s").unwrap().seed, 99);
     let animated = set(text, "three_ops.ron", "soft", "animate", "true").unwrap();
     assert!(Pipeline::parse(&animated, "a").unwrap().steps[1].animate);
+
+    // A step's seed: a whole number, or null for the derived one; a wrong
+    // type is an error, not the default.
+    let own = set(text, "three_ops.ron", "soft", "seed", "5").unwrap();
+    assert_eq!(Pipeline::parse(&own, "o").unwrap().steps[1].seed, Some(5));
+    let derived = set(&own, "o.ron", "soft", "seed", "null").unwrap();
+    assert_eq!(Pipeline::parse(&derived, "d").unwrap().steps[1].seed, None);
+    assert!(set(text, "three_ops.ron", "soft", "seed", "-1").is_err());
+    assert!(set(text, "three_ops.ron", "soft", "animate", "1").is_err());
 }
 
 #[wasm_bindgen_test]
