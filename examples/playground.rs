@@ -101,42 +101,18 @@ fn time_graph(tools: &serve::Tools, url: &str, graph: &str, frames: u32) -> Resu
     let browser = serve::Browser::launch(tools)?;
     browser.goto(url)?;
     let long = Duration::from_secs(600);
-    let runs = |b: &serve::Browser| -> Result<u64, String> {
-        let n = b.script("return Number(document.body.dataset.runs);", json!([]))?;
-        Ok(n.as_u64().unwrap_or(0))
-    };
-    let wait = |b: &serve::Browser, after: u64| {
-        b.wait_for(
-            &format!("Number(document.body.dataset.runs) > {after} && document.body.dataset.state === 'done'"),
-            long,
-        )
-    };
-    wait(&browser, 0)?;
-    let chosen = browser.script(
-        "const g = document.getElementById('graph');
-         g.value = arguments[0];
-         if (g.value !== arguments[0]) return false;
-         g.dispatchEvent(new Event('change'));
-         return true;",
-        json!([graph]),
-    )?;
-    if chosen != json!(true) {
+    browser.wait_for_run(0, long)?;
+    let before = browser.runs()?;
+    if browser.set_value("#graph", graph, "change")? != json!(graph) {
         return Err(format!("no graph named {graph} in graphs/"));
     }
-    wait(&browser, 1)?;
-    let before = runs(&browser)?;
+    let before = browser.wait_for_run(before, long)?;
     browser.upload("#image-file", &frame)?;
-    wait(&browser, before)?;
+    let mut runs = browser.wait_for_run(before, long)?;
     let mut times = Vec::new();
     for i in 1..=frames {
-        let before = runs(&browser)?;
-        browser.script(
-            "const f = document.getElementById('frame');
-             f.value = arguments[0];
-             f.dispatchEvent(new Event('change'));",
-            json!([i]),
-        )?;
-        wait(&browser, before)?;
+        browser.set_value("#frame", &i.to_string(), "change")?;
+        runs = browser.wait_for_run(runs, long)?;
         let ms = browser.script("return Number(document.body.dataset.ms);", json!([]))?;
         times.push(ms.as_f64().unwrap_or(f64::NAN));
     }

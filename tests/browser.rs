@@ -90,10 +90,7 @@ fn downloaded(browser: &serve::Browser) -> Frame {
 
 /// The native CPU backend's output `output` for the page's pipeline text.
 fn native(browser: &serve::Browser, input: &Frame, output: &str) -> (Pipeline, Frame) {
-    let text = browser
-        .script("return document.getElementById('ron').value;", json!([]))
-        .unwrap();
-    let pipeline = Pipeline::parse(text.as_str().unwrap(), "the page's pipeline").unwrap();
+    let pipeline = Pipeline::parse(&page_text(browser), "the page's pipeline").unwrap();
     let plan = compile(&pipeline, Keep::Outputs).unwrap();
     let at = plan
         .output_names()
@@ -104,21 +101,19 @@ fn native(browser: &serve::Browser, input: &Frame, output: &str) -> (Pipeline, F
     (pipeline, frame)
 }
 
-/// Waits for the run that follows a change: one more finished run than
-/// `runs`, and nothing pending.
+/// Waits for the run that follows a change and gives the new count.
 fn wait_for_run(browser: &serve::Browser, runs: u64) -> u64 {
     browser
-        .wait_for(
-            &format!(
-                "Number(document.body.dataset.runs) > {runs} && document.body.dataset.state === 'done'"
-            ),
-            Duration::from_secs(120),
-        )
+        .wait_for_run(runs, Duration::from_secs(120))
+        .unwrap()
+}
+
+/// The pipeline text in the page's editor.
+fn page_text(browser: &serve::Browser) -> String {
+    let text = browser
+        .script("return document.getElementById('ron').value;", json!([]))
         .unwrap();
-    let runs = browser
-        .script("return Number(document.body.dataset.runs);", json!([]))
-        .unwrap();
-    runs.as_u64().unwrap()
+    text.as_str().unwrap().to_string()
 }
 
 #[test]
@@ -150,23 +145,9 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
     let runs = wait_for_run(&browser, runs);
 
     // A graph with four outputs; the last one shown.
-    browser
-        .script(
-            "const g = document.getElementById('graph');
-             g.value = 'cheap_lens';
-             g.dispatchEvent(new Event('change'));",
-            json!([]),
-        )
-        .unwrap();
+    browser.set_value("#graph", "cheap_lens", "change").unwrap();
     let runs = wait_for_run(&browser, runs);
-    browser
-        .script(
-            "const o = document.getElementById('output');
-             o.value = '3';
-             o.dispatchEvent(new Event('change'));",
-            json!([]),
-        )
-        .unwrap();
+    browser.set_value("#output", "3", "change").unwrap();
     let (_, expected) = native(&browser, &input, "sensor");
     // Motion blur and noise are float ops: the parity bound.
     assert_close(
@@ -177,15 +158,8 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
     );
 
     // Turn the disk blur's radius from 3 to 6 in its control.
-    browser
-        .script(
-            "const n = document.querySelector(
-               '.param[data-step=\"defocus\"][data-field=\"radius\"] input[type=number]');
-             n.value = '6';
-             n.dispatchEvent(new Event('change', { bubbles: true }));",
-            json!([]),
-        )
-        .unwrap();
+    let radius = ".param[data-step=\"defocus\"][data-field=\"radius\"] input[type=number]";
+    browser.set_value(radius, "6", "change").unwrap();
     let runs = wait_for_run(&browser, runs);
     let (pipeline, expected) = native(&browser, &input, "sensor");
     let defocus = serde_json::to_value(&pipeline.steps[2].op).unwrap();
@@ -194,14 +168,8 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
 
     // A value out of range typed into the text: the CLI's message, and its
     // control marked.
-    browser
-        .script(
-            "const t = document.getElementById('ron');
-             t.value = t.value.replace('radius: 6', 'radius: 1001');
-             t.dispatchEvent(new Event('input'));",
-            json!([]),
-        )
-        .unwrap();
+    let text = page_text(&browser).replace("radius: 6", "radius: 1001");
+    browser.set_value("#ron", &text, "input").unwrap();
     browser
         .wait_for(
             "!document.getElementById('error').hidden",
@@ -224,14 +192,8 @@ fn the_page_runs_a_graph_and_follows_a_parameter() {
     assert_eq!(shown[1], true, "the radius control is not marked");
 
     // Back to a valid text: the page runs again.
-    browser
-        .script(
-            "const t = document.getElementById('ron');
-             t.value = t.value.replace('radius: 1001', 'radius: 6');
-             t.dispatchEvent(new Event('input'));",
-            json!([]),
-        )
-        .unwrap();
+    let text = page_text(&browser).replace("radius: 1001", "radius: 6");
+    browser.set_value("#ron", &text, "input").unwrap();
     let runs = wait_for_run(&browser, runs);
 
     // A picture dropped on the preview, as from a file manager.

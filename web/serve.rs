@@ -354,6 +354,37 @@ impl Browser {
         .map(|_| ())
     }
 
+    /// The page's count of finished runs (`<body data-runs>`).
+    pub fn runs(&self) -> Result<u64, String> {
+        let n = self.script("return Number(document.body.dataset.runs);", json!([]))?;
+        n.as_u64().ok_or_else(|| format!("data-runs is {n}"))
+    }
+
+    /// Waits until the page has finished a run after its `after`-th, with
+    /// none pending, and gives the new count.
+    pub fn wait_for_run(&self, after: u64, timeout: Duration) -> Result<u64, String> {
+        self.wait_for(
+            &format!(
+                "Number(document.body.dataset.runs) > {after} && document.body.dataset.state === 'done'"
+            ),
+            timeout,
+        )?;
+        self.runs()
+    }
+
+    /// Sets the value of the element `css` and sends it `event` (bubbling),
+    /// as a user's edit would; gives the value it took (a `<select>` takes
+    /// none it has no option for).
+    pub fn set_value(&self, css: &str, value: &str, event: &str) -> Result<Value, String> {
+        self.script(
+            "const e = document.querySelector(arguments[0]);
+             e.value = arguments[1];
+             e.dispatchEvent(new Event(arguments[2], { bubbles: true }));
+             return e.value;",
+            json!([css, value, event]),
+        )
+    }
+
     /// Waits until `condition` (a JavaScript expression) is true.
     pub fn wait_for(&self, condition: &str, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;

@@ -284,7 +284,7 @@ async function main() {
   for (const g of bundled) $("graph").append(new Option(g.name, g.name));
   $("graph").addEventListener("change", () => {
     const g = bundled.find((g) => g.name === $("graph").value);
-    loadPipeline(g.text, `${g.name}.ron`);
+    if (g) loadPipeline(g.text, `${g.name}.ron`);
   });
   $("pipeline-file").addEventListener("change", async (e) => {
     const file = e.target.files[0];
