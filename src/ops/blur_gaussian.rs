@@ -7,8 +7,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, add_scaled,
-    reflect,
+    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, reflect,
+    weighted_sum,
 };
 use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
 
@@ -231,10 +231,7 @@ fn horizontal_inner(row: &[u32], w: &[f32], bufs: &mut RowBufs, line: &mut [[f32
         }
     }
     for (acc, padded) in bufs.acc.iter_mut().zip(&bufs.padded) {
-        acc.fill(0.0);
-        for (k, &wk) in w.iter().enumerate() {
-            add_scaled(acc, &padded[k..k + n], wk);
-        }
+        weighted_sum(acc, w, |k| &padded[k..k + n]);
     }
     let [r_, g, b] = &bufs.acc;
     for (x, o) in line.iter_mut().enumerate() {
@@ -264,14 +261,9 @@ fn vertical_inner(
     line: &mut [u32],
 ) {
     let width = line.len();
-    acc.fill([0.0; 3]);
-    for (&wk, &j) in w.iter().zip(at) {
-        add_scaled(
-            acc.as_flattened_mut(),
-            rows[j * width..][..width].as_flattened(),
-            wk,
-        );
-    }
+    weighted_sum(acc.as_flattened_mut(), w, |k| {
+        rows[at[k] * width..][..width].as_flattened()
+    });
     for ((o, a), &p) in line.iter_mut().zip(acc.iter()).zip(alpha) {
         *o = pack_rgba([a[0], a[1], a[2], (p >> 24) as f32]);
     }
@@ -339,11 +331,11 @@ mod tests {
             let mut acc = vec![[0f32; 3]; width];
             for (k, &wk) in w.iter().enumerate() {
                 let sy = reflect((y + k) as i32 - r as i32, height as i32) as usize;
-                add_scaled(
-                    acc.as_flattened_mut(),
-                    rows[sy * width..][..width].as_flattened(),
-                    wk,
-                );
+                for (a, x) in acc.iter_mut().zip(&rows[sy * width..][..width]) {
+                    for c in 0..3 {
+                        a[c] += wk * x[c];
+                    }
+                }
             }
             for (x, a) in acc.iter().enumerate() {
                 let alpha = (src.pixels()[y * width + x] >> 24) as f32;

@@ -169,15 +169,38 @@ pub fn par_rows(out: &mut Frame, f: impl Fn(u32, &mut [u32]) + Sync + Send) {
         .for_each(|(y, row)| f(y as u32, row));
 }
 
-/// `acc += w * row`, element by element: the inner loop of the CPU's
-/// separable filters, a tap at a time along a whole row. Call it from an
+/// `out[i] = Σ_k w[k] · tap(k)[i]`, each output adding its terms in tap
+/// order (`acc + w · x`, no fused multiply-add, as the shaders do): the inner
+/// loop of the CPU's separable filters. A block of [`SUM_BLOCK`] outputs stays
+/// in registers while every tap goes by, so memory sees one load a term
+/// instead of a load and a store of the running sum. Call it from an
 /// `avx2_twin!` body so that it compiles to wide SIMD there.
 #[inline(always)]
-pub fn add_scaled(acc: &mut [f32], row: &[f32], w: f32) {
-    for (a, &r) in acc.iter_mut().zip(row) {
-        *a += w * r;
+pub fn weighted_sum<'a>(out: &mut [f32], w: &[f32], tap: impl Fn(usize) -> &'a [f32]) {
+    let start = out.len() - out.len() % SUM_BLOCK;
+    let mut blocks = out.chunks_exact_mut(SUM_BLOCK);
+    for (b, block) in blocks.by_ref().enumerate() {
+        let mut acc = [0f32; SUM_BLOCK];
+        for (k, &wk) in w.iter().enumerate() {
+            let x = &tap(k)[b * SUM_BLOCK..][..SUM_BLOCK];
+            for (a, &x) in acc.iter_mut().zip(x) {
+                *a += wk * x;
+            }
+        }
+        block.copy_from_slice(&acc);
+    }
+    let tail = blocks.into_remainder();
+    tail.fill(0.0);
+    for (k, &wk) in w.iter().enumerate() {
+        for (a, &x) in tail.iter_mut().zip(&tap(k)[start..]) {
+            *a += wk * x;
+        }
     }
 }
+
+/// Outputs [`weighted_sum`] keeps in registers: 8 AVX2 registers, enough
+/// independent sums to hide the adds' latency.
+const SUM_BLOCK: usize = 64;
 
 /// Mirror including the edge pixel (scipy `reflect`); twin of WGSL `reflect_index`.
 pub fn reflect(i: i32, n: i32) -> i32 {

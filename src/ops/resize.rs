@@ -10,8 +10,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, add_scaled,
-    par_rows,
+    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
+    weighted_sum,
 };
 use crate::frame::{Frame, Size, pack_rgba, unpack_rgba};
 
@@ -225,15 +225,10 @@ fn vertical_inner(
     let ow = line.len();
     let n = ay.taps as usize;
     let taps = &ay.weights[y * n..][..n];
-    acc.fill([0.0; 4]);
-    for (t, &w) in taps.iter().enumerate() {
+    weighted_sum(acc.as_flattened_mut(), taps, |t| {
         let sy = (ay.starts[y] as usize + t).min(ih - 1);
-        add_scaled(
-            acc.as_flattened_mut(),
-            ring[sy % n * ow..][..ow].as_flattened(),
-            w,
-        );
-    }
+        ring[sy % n * ow..][..ow].as_flattened()
+    });
     for (o, a) in line.iter_mut().zip(acc.iter()) {
         *o = pack_rgba(*a);
     }
