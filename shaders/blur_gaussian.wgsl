@@ -7,8 +7,9 @@
 // window of source values past them: step `s` reads one value and adds it
 // to output `j` with weight w[s - j], the four weights of a step one vector
 // of `weights` (w[s], w[s - 1], w[s - 2], w[s - 3]; 0 past the kernel's
-// ends). Every output sees its taps in the CPU's order, and the
-// zero-weight steps change no sum.
+// ends), and the zero-weight steps change no sum. The CPU adds each
+// mirrored pair of taps before one multiply instead, so the two differ by
+// float rounding only (parity within one level).
 
 struct Uniforms {
     width: u32,

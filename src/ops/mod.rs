@@ -181,26 +181,27 @@ pub fn weighted_sum<'a>(out: &mut [f32], w: &[f32], tap: impl Fn(usize) -> &'a [
     let mut blocks = out.chunks_exact_mut(SUM_BLOCK);
     for (b, block) in blocks.by_ref().enumerate() {
         let mut acc = [0f32; SUM_BLOCK];
-        for (k, &wk) in w.iter().enumerate() {
-            let x = &tap(k)[b * SUM_BLOCK..][..SUM_BLOCK];
-            for (a, &x) in acc.iter_mut().zip(x) {
-                *a += wk * x;
-            }
-        }
+        weighted_block(&mut acc, b * SUM_BLOCK, w, &tap);
         block.copy_from_slice(&acc);
     }
-    let tail = blocks.into_remainder();
-    tail.fill(0.0);
+    weighted_block(blocks.into_remainder(), start, w, &tap);
+}
+
+/// [`weighted_sum`] for the outputs `at..at + acc.len()`.
+#[inline(always)]
+fn weighted_block<'a>(acc: &mut [f32], at: usize, w: &[f32], tap: &impl Fn(usize) -> &'a [f32]) {
+    let n = acc.len();
+    acc.fill(0.0);
     for (k, &wk) in w.iter().enumerate() {
-        for (a, &x) in tail.iter_mut().zip(&tap(k)[start..]) {
+        for (a, &x) in acc.iter_mut().zip(&tap(k)[at..][..n]) {
             *a += wk * x;
         }
     }
 }
 
-/// Outputs [`weighted_sum`] keeps in registers: 8 AVX2 registers, enough
-/// independent sums to hide the adds' latency.
-const SUM_BLOCK: usize = 64;
+/// Outputs a separable filter keeps in registers: eight AVX2 registers,
+/// enough independent sums to hide the adds' latency.
+pub const SUM_BLOCK: usize = 64;
 
 /// Mirror including the edge pixel (scipy `reflect`); twin of WGSL `reflect_index`.
 pub fn reflect(i: i32, n: i32) -> i32 {
