@@ -100,25 +100,37 @@ pub fn axis(input: u32, output: u32, filter: Filter) -> Axis {
     }
     let filterscale = scale.max(1.0);
     let support = filter.support() * filterscale;
-    let taps = support.ceil() as u32 * 2 + 1;
-    let mut starts = Vec::with_capacity(output as usize);
-    let mut weights = vec![0f32; output as usize * taps as usize];
-    for (i, row) in weights.chunks_mut(taps as usize).enumerate() {
-        let center = (i as f64 + 0.5) * scale;
-        let lo = ((center - support + 0.5) as i64).max(0);
-        let hi = ((center + support + 0.5) as i64).min(i64::from(input));
-        let raw: Vec<f64> = (lo..hi)
-            .take(taps as usize)
-            .map(|x| filter.weight((x as f64 - center + 0.5) / filterscale))
-            .collect();
+    let most = support.ceil() as usize * 2 + 1;
+    let windows: Vec<(u32, Vec<f64>)> = (0..output)
+        .map(|i| {
+            let center = (f64::from(i) + 0.5) * scale;
+            let lo = ((center - support + 0.5) as i64).max(0);
+            let hi = ((center + support + 0.5) as i64).min(i64::from(input));
+            let raw: Vec<f64> = (lo..hi)
+                .take(most)
+                .map(|x| filter.weight((x as f64 - center + 0.5) / filterscale))
+                .collect();
+            (lo as u32, raw)
+        })
+        .collect();
+    // As many taps as the longest window, not Pillow's bound on it: a
+    // halving's box reads 2, not 3. The weights are Pillow's either way.
+    let taps = windows
+        .iter()
+        .map(|(_, raw)| raw.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut weights = vec![0f32; output as usize * taps];
+    for (row, (_, raw)) in weights.chunks_mut(taps).zip(&windows) {
         let sum: f64 = raw.iter().sum();
-        for (w, r) in row.iter_mut().zip(&raw) {
+        for (w, r) in row.iter_mut().zip(raw) {
             *w = if sum == 0.0 { 0.0 } else { (r / sum) as f32 };
         }
-        starts.push(lo as u32);
     }
+    let starts = windows.iter().map(|&(lo, _)| lo).collect();
     Axis {
-        taps,
+        taps: taps as u32,
         starts,
         weights,
     }
@@ -156,7 +168,7 @@ pub fn resample(src: &Frame, out: &mut Frame, filter: Filter) {
         .enumerate()
         .for_each(|(b, lines)| {
             let mut ring = vec![[0f32; 4]; taps * ow];
-            let mut unpacked = vec![[0f32; 4]; iw];
+            let mut unpacked = vec![[0f32; 4]; iw + ax.taps as usize];
             let mut acc = vec![[0f32; 4]; ow];
             let mut next = 0; // the first input row not yet in the ring
             for (k, line) in lines.chunks_mut(ow).enumerate() {
@@ -182,18 +194,21 @@ avx2_twin!(horizontal => horizontal_inner(
     line: &mut [[f32; 4]],
 ));
 
-/// One input row resampled along x into `line`; `row` is scratch.
+/// One input row resampled along x into `line`; `row` is scratch for the
+/// row unpacked, `taps` longer than it: the last pixel repeated, so that
+/// every window is a plain slice (tap indices past the input are clamped,
+/// and their weight is 0).
 #[inline(always)]
 fn horizontal_inner(px: &[u32], ax: &Axis, row: &mut [[f32; 4]], line: &mut [[f32; 4]]) {
-    let iw = px.len();
+    let (iw, taps) = (px.len(), ax.taps as usize);
     for (r, &p) in row.iter_mut().zip(px) {
         *r = unpack_rgba(p);
     }
-    let taps = ax.taps as usize;
+    let last = row[iw - 1];
+    row[iw..].fill(last);
     for ((o, weights), &start) in line.iter_mut().zip(ax.weights.chunks(taps)).zip(&ax.starts) {
         let mut acc = [0f32; 4];
-        for (t, &w) in weights.iter().enumerate() {
-            let p = row[(start as usize + t).min(iw - 1)];
+        for (&w, p) in weights.iter().zip(&row[start as usize..][..taps]) {
             for c in 0..4 {
                 acc[c] += w * p[c];
             }
@@ -533,7 +548,7 @@ mod tests {
         );
         let mut rows = vec![[0f32; 4]; ow * ih];
         for (line, px) in rows.chunks_mut(ow).zip(src.pixels().chunks(iw)) {
-            horizontal_inner(px, &ax, &mut vec![[0f32; 4]; iw], line);
+            horizontal_inner(px, &ax, &mut vec![[0f32; 4]; iw + ax.taps as usize], line);
         }
         let mut frame = Frame::new(out);
         let n = ay.taps as usize;
