@@ -46,21 +46,54 @@ fn every_shader_validates_and_translates() {
     }
 }
 
+/// The `.wgsl` files of `shaders/<sub>`, as `<sub><file>`.
+fn wgsl_files(sub: &str) -> BTreeSet<String> {
+    let dir = format!("{}/shaders/{sub}", env!("CARGO_MANIFEST_DIR"));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return BTreeSet::new();
+    };
+    entries
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".wgsl"))
+        .map(|name| format!("{sub}{name}"))
+        .collect()
+}
+
+/// The stage files of an op split into stages (`shaders/<name>/`, joined
+/// into one module by shaders.rs), or none for an op of one file.
+fn stages(name: &str) -> BTreeSet<String> {
+    wgsl_files(&format!("{name}/"))
+}
+
 #[test]
 fn every_file_in_shaders_is_compiled_in() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
-    let listed: BTreeSet<String> = SHADERS
-        .iter()
-        .map(|(n, _)| format!("{n}.wgsl"))
-        .chain(LIB.iter().map(|(n, _)| n.to_string()))
-        .collect();
-    let mut on_disk = BTreeSet::new();
-    for sub in ["", "lib/"] {
-        for entry in std::fs::read_dir(format!("{dir}/{sub}")).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            if name.ends_with(".wgsl") {
-                on_disk.insert(format!("{sub}{name}"));
-            }
+    let mut listed: BTreeSet<String> = LIB.iter().map(|(n, _)| n.to_string()).collect();
+    for (name, body) in SHADERS {
+        let stages = stages(name);
+        if stages.is_empty() {
+            listed.insert(format!("{name}.wgsl"));
+            continue;
+        }
+        // The body is its stage files joined: each is in it, and nothing else.
+        let mut len = 0;
+        for stage in &stages {
+            let text = std::fs::read_to_string(format!("{dir}/{stage}")).unwrap();
+            assert!(
+                body.contains(&text),
+                "shaders/{stage} is not joined into {name}"
+            );
+            len += text.len();
+        }
+        assert_eq!(len, body.len(), "{name} holds more than shaders/{name}/");
+        listed.extend(stages);
+    }
+    let mut on_disk = wgsl_files("");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            let sub = entry.file_name().into_string().unwrap();
+            on_disk.extend(wgsl_files(&format!("{sub}/")));
         }
     }
     assert_eq!(

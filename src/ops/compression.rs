@@ -14,7 +14,7 @@
 //! - "fancy" triangular chroma upsampling on decode (jdsample.c).
 //!
 //! Entropy coding is lossless, so it is skipped. `multi_compress` and
-//! `compression_artifact` run the codec here. Twin: `shaders/compression.wgsl`.
+//! `compression_artifact` run the codec here. Twin: `shaders/compression/`.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -337,7 +337,7 @@ struct Uniforms {
     pad: [u32; 2],
 }
 
-/// One rect as the shader sees it (`Tile` in compression.wgsl).
+/// One rect as the shader sees it (`Tile` in kernels.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct GpuTile {

@@ -89,8 +89,9 @@ pub struct GpuWork {
     pub passes: Vec<GpuPass>,
 }
 
-/// One compute dispatch: an entry point of `shaders/<shader>.wgsl`, its
-/// bindings as (binding number in group 0, resource) and its workgroup count.
+/// One compute dispatch: an entry point of `shaders/<shader>.wgsl` (or of
+/// the files of `shaders/<shader>/`), its bindings as (binding number in
+/// group 0, resource) and its workgroup count.
 /// An entry point lists exactly the bindings it uses: pipelines take their
 /// layout from the shader, which holds only what the entry point touches.
 #[derive(Debug)]
