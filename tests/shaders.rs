@@ -59,8 +59,8 @@ fn wgsl_files(sub: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The stage files of an op split into stages (`shaders/<name>/`, joined
-/// into one module by shaders.rs), or none for an op of one file.
+/// The files of an op split into stages (`shaders/<name>/`, joined into
+/// one module by shaders.rs), or none for an op of one file.
 fn stages(name: &str) -> BTreeSet<String> {
     wgsl_files(&format!("{name}/"))
 }
@@ -102,13 +102,32 @@ fn every_file_in_shaders_is_compiled_in() {
     );
 }
 
+/// `shaders/<name>.wgsl` has `src/ops/<name>.rs`; an op split into stages
+/// is a module, `src/ops/<name>/mod.rs` (whose twin is the stages'
+/// `kernels.wgsl`), with a `<stage>.rs` beside each `<stage>.wgsl`.
 #[test]
 fn every_op_shader_has_an_op_file_of_the_same_name() {
+    let ops = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ops");
+    let exists = |path: &str| std::path::Path::new(&format!("{ops}/{path}")).exists();
     for (name, _) in SHADERS {
-        let path = format!("{}/src/ops/{name}.rs", env!("CARGO_MANIFEST_DIR"));
+        let stages = stages(name);
+        if stages.is_empty() {
+            assert!(
+                exists(&format!("{name}.rs")),
+                "shaders/{name}.wgsl has no src/ops/{name}.rs"
+            );
+            continue;
+        }
         assert!(
-            std::path::Path::new(&path).exists(),
-            "shaders/{name}.wgsl has no src/ops/{name}.rs"
+            exists(&format!("{name}/mod.rs")),
+            "shaders/{name}/ has no src/ops/{name}/mod.rs"
         );
+        for stage in stages {
+            let rs = stage.replace(".wgsl", ".rs");
+            assert!(
+                rs == format!("{name}/kernels.rs") || exists(&rs),
+                "shaders/{stage} has no src/ops/{rs}"
+            );
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Operations: one file per op, each holding its parameters (serde and
 //! validation), its CPU kernel and the description of its GPU passes. The
-//! WGSL twin of `ops/<name>.rs` is `shaders/<name>.wgsl`.
+//! WGSL twin of `ops/<name>.rs` is `shaders/<name>.wgsl`; an op large enough
+//! to have a file per stage is a folder on both sides (`ops/compression/`,
+//! `shaders/compression/`), each stage under the same name in both.
 //!
 //! Both backends call the same [`Op`] interface; neither knows any op.
 
