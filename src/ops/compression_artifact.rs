@@ -3,7 +3,7 @@
 //! codec pads them) and pasted back, in order, so later tiles see earlier
 //! tiles' output. Tiles are drawn on the CPU from the step's seed and handed
 //! to both backends. No shader of its own: it dispatches
-//! `shaders/compression.wgsl`.
+//! `shaders/compression/`.
 //!
 //! On the GPU, tiles that overlap no earlier tile of theirs run together:
 //! all tiles go in one dispatch pair when none overlap, and each chain of

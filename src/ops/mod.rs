@@ -1,6 +1,8 @@
 //! Operations: one file per op, each holding its parameters (serde and
 //! validation), its CPU kernel and the description of its GPU passes. The
-//! WGSL twin of `ops/<name>.rs` is `shaders/<name>.wgsl`.
+//! WGSL twin of `ops/<name>.rs` is `shaders/<name>.wgsl`; an op large enough
+//! to have a file per stage is a folder on both sides (`ops/compression/`,
+//! `shaders/compression/`), each stage under the same name in both.
 //!
 //! Both backends call the same [`Op`] interface; neither knows any op.
 
@@ -89,8 +91,9 @@ pub struct GpuWork {
     pub passes: Vec<GpuPass>,
 }
 
-/// One compute dispatch: an entry point of `shaders/<shader>.wgsl`, its
-/// bindings as (binding number in group 0, resource) and its workgroup count.
+/// One compute dispatch: an entry point of `shaders/<shader>.wgsl` (or of
+/// the files of `shaders/<shader>/`), its bindings as (binding number in
+/// group 0, resource) and its workgroup count.
 /// An entry point lists exactly the bindings it uses: pipelines take their
 /// layout from the shader, which holds only what the entry point touches.
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! Repeated JPEG generations with a decaying quality: each generation is a
 //! full round trip of `compression`'s codec, and on the GPU every
 //! generation runs in the same command buffer with no readback in between.
-//! No shader of its own: it dispatches `shaders/compression.wgsl`.
+//! No shader of its own: it dispatches `shaders/compression/`.
 
 use serde::{Deserialize, Serialize};
 

@@ -13,7 +13,8 @@ pub const LIB: &[(&str, &str)] = &[
     ),
 ];
 
-/// Every op shader, by the name passes use (`shaders/<name>.wgsl`).
+/// Every op shader, by the name passes use (`shaders/<name>.wgsl`, or the
+/// files of `shaders/<name>/` joined in a fixed order).
 pub const SHADERS: &[(&str, &str)] = &[
     (
         "blur_gaussian",
@@ -21,7 +22,16 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
     (
         "compression",
-        include_str!("../../../shaders/compression.wgsl"),
+        // The JPEG stages, each beside its CPU twin in src/ops/compression/,
+        // then the bindings and entry points that run them (a WGSL module's
+        // declarations may come in any order).
+        concat!(
+            include_str!("../../../shaders/compression/color.wgsl"),
+            include_str!("../../../shaders/compression/sampling.wgsl"),
+            include_str!("../../../shaders/compression/dct.wgsl"),
+            include_str!("../../../shaders/compression/quant.wgsl"),
+            include_str!("../../../shaders/compression/kernels.wgsl"),
+        ),
     ),
     ("resize", include_str!("../../../shaders/resize.wgsl")),
     (
