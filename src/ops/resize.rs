@@ -206,9 +206,25 @@ fn horizontal_inner(px: &[u32], ax: &Axis, row: &mut [[f32; 4]], line: &mut [[f3
     }
     let last = row[iw - 1];
     row[iw..].fill(last);
+    // The common tap counts with the count known to the compiler, so that
+    // a window's loop unrolls; others with the count read at run time.
+    match taps {
+        2 => windows::<2>(row, ax, line),
+        4 => windows::<4>(row, ax, line),
+        6 => windows::<6>(row, ax, line),
+        8 => windows::<8>(row, ax, line),
+        _ => windows::<0>(row, ax, line),
+    }
+}
+
+/// Each output of `line` summed over its window of `row`, `N` taps long
+/// (`N == 0`: the axis's count).
+#[inline(always)]
+fn windows<const N: usize>(row: &[[f32; 4]], ax: &Axis, line: &mut [[f32; 4]]) {
+    let taps = if N == 0 { ax.taps as usize } else { N };
     for ((o, weights), &start) in line.iter_mut().zip(ax.weights.chunks(taps)).zip(&ax.starts) {
         let mut acc = [0f32; 4];
-        for (&w, p) in weights.iter().zip(&row[start as usize..][..taps]) {
+        for (&w, p) in weights[..taps].iter().zip(&row[start as usize..][..taps]) {
             for c in 0..4 {
                 acc[c] += w * p[c];
             }
