@@ -19,9 +19,17 @@ const HD: (u32, u32) = (1920, 1080);
 const CASES: &[(&str, &str, (u32, u32))] = &[
     ("saturation", "saturation(mode: fixed, value: 1.5)", HD),
     ("blur_gaussian_s3", "blur_gaussian(sigma: 3.0)", HD),
+    // Beside the peer's sigma 2 case (`../shared/bench/peer_opencv.py`).
+    ("blur_gaussian_s2", "blur_gaussian(sigma: 2.0)", HD),
     (
         "downscale_0.5",
         "downscale(scale: 0.5, downscale_method: bicubic)",
+        HD,
+    ),
+    // Beside the peer's INTER_AREA and back nearest.
+    (
+        "downscale_0.5_box",
+        "downscale(scale: 0.5, downscale_method: box)",
         HD,
     ),
     (
