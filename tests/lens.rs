@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_close, gpu_engine, max_diff, plan, test_frame};
+use common::{assert_close, max_diff, plan, test_frame};
 use stillgraph::{Engine, Frame, Size};
 
 /// (op as written in a pipeline, max difference allowed, changes the input)
@@ -46,9 +46,17 @@ fn one_step(op: &str) -> stillgraph::Plan {
     plan(&format!("(seed: 5, steps: [(name: \"s\", op: {op})])"))
 }
 
+/// The GPU engine, failing a frame it cannot run rather than running it on
+/// the CPU: a kernel that does not compile must not pass as the CPU's.
+fn strict_gpu() -> Option<Engine> {
+    let mut gpu = common::gpu_engine()?;
+    gpu.set_cpu_fallback(false);
+    Some(gpu)
+}
+
 #[test]
 fn lens_ops_match_across_backends() {
-    let Some(mut gpu) = gpu_engine() else { return };
+    let Some(mut gpu) = strict_gpu() else { return };
     let mut cpu = Engine::cpu();
     let inputs: Vec<(String, Frame)> = std::iter::once(("test frame".into(), test_frame(97, 61)))
         .chain(photos())
@@ -89,7 +97,7 @@ fn is_gray(f: &Frame) -> bool {
 
 #[test]
 fn gray_frames_stay_gray_on_both_backends() {
-    let gpu = gpu_engine();
+    let gpu = strict_gpu();
     let mut engines: Vec<Engine> = std::iter::once(Engine::cpu()).chain(gpu).collect();
     let input = gray_frame(45, 38);
     for op in [
@@ -114,7 +122,7 @@ fn gray_frames_stay_gray_on_both_backends() {
 /// must still count as colour, and one coloured at the first pixel too.
 #[test]
 fn one_coloured_pixel_anywhere_makes_a_colour_frame_on_both_backends() {
-    let gpu = gpu_engine();
+    let gpu = strict_gpu();
     let mut engines: Vec<Engine> = std::iter::once(Engine::cpu()).chain(gpu).collect();
     let p = one_step("noise(mode: row, amount: 0.1)");
     for at in [0, 300 * 170 - 1] {
@@ -138,7 +146,7 @@ fn one_coloured_pixel_anywhere_makes_a_colour_frame_on_both_backends() {
 
 #[test]
 fn noise_changes_per_frame_only_when_animated() {
-    let gpu = gpu_engine();
+    let gpu = strict_gpu();
     let mut engines: Vec<Engine> = std::iter::once(Engine::cpu()).chain(gpu).collect();
     let input = test_frame(40, 30);
     for mode in ["gaussian", "row", "column"] {
@@ -160,7 +168,7 @@ fn noise_changes_per_frame_only_when_animated() {
 
 #[test]
 fn extreme_parameters_run_and_give_sensible_frames() {
-    let gpu = gpu_engine();
+    let gpu = strict_gpu();
     let mut engines: Vec<Engine> = std::iter::once(Engine::cpu()).chain(gpu).collect();
     let input = test_frame(64, 64);
     for engine in &mut engines {
@@ -231,7 +239,7 @@ fn assert_smooth(f: &Frame, tol: u8) {
 
 #[test]
 fn disk_sums_agree_exactly_across_scan_tiles_and_folds() {
-    let Some(mut gpu) = gpu_engine() else { return };
+    let Some(mut gpu) = strict_gpu() else { return };
     let mut cpu = Engine::cpu();
     // The GPU scans a row 256 padded pixels at a time: rows of 618 and 464
     // padded pixels carry across tiles; radius 200 on 64 pixels folds the
@@ -252,7 +260,7 @@ fn disk_sums_agree_exactly_across_scan_tiles_and_folds() {
 /// of all channels, each by one level: within the tolerance above).
 #[test]
 fn noise_rounds_where_the_cpu_does() {
-    let Some(mut gpu) = gpu_engine() else { return };
+    let Some(mut gpu) = strict_gpu() else { return };
     let mut cpu = Engine::cpu();
     let input = test_frame(301, 203);
     for op in [
