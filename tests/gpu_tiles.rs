@@ -1,13 +1,13 @@
 //! The tiled GPU kernels at sizes that stress their tiles: one pixel,
 //! frames narrower or shorter than a workgroup, sides one past a block (1024
-//! columns for the Gaussian's rows and for motion_blur, 16 rows for most
+//! columns for the Gaussian's rows, 160 for motion_blur, 16 rows for most
 //! column work, groups of four rows or columns), kernels larger than the
 //! frame and wider than one shared-memory chunk. CPU and GPU on the same
 //! input.
 
 mod common;
 
-use common::{assert_close, gpu_engine, max_diff, plan, test_frame};
+use common::{assert_close, max_diff, plan, test_frame};
 use stillgraph::Engine;
 
 const SIZES: &[(u32, u32)] = &[
@@ -16,6 +16,7 @@ const SIZES: &[(u32, u32)] = &[
     (300, 7),
     (257, 259),
     (1025, 5),
+    (161, 9),
     (2100, 3),
     (3, 70),
 ];
@@ -38,13 +39,14 @@ const CASES: &[(&str, u8)] = &[
     ("blur_circular(radius: 64)", 0),
     ("blur_circular(radius: 300)", 0),
     // Float taps in the CPU's order; fused multiply-adds: 1 level. Kernels
-    // taller than the frame; k 100 reaches 50 columns, near the widest
-    // row the shader's shared memory holds (64 each side).
+    // taller than the frame; k 100 at 0 degrees reaches 50 columns, the
+    // most the shader's shared rows hold each side.
     ("motion_blur(kernel_size: 7)", 1),
     ("motion_blur(kernel_size: 31, angle: 30.0)", 1),
     ("motion_blur(kernel_size: 31, angle: 217.5)", 1),
     ("motion_blur(kernel_size: 60, angle: 45.0)", 1),
     ("motion_blur(kernel_size: 100, angle: 90.0)", 1),
+    ("motion_blur(kernel_size: 100, angle: 0.0)", 1),
     ("motion_blur(kernel_size: 100, angle: 33.0)", 1),
     // Float taps in the CPU's order: 1 level. Both passes work in groups
     // of four outputs (sides that are not multiples of 4 leave a group
@@ -61,9 +63,17 @@ const CASES: &[(&str, u8)] = &[
     ),
 ];
 
+/// The GPU engine, failing a frame it cannot run rather than running it on
+/// the CPU: a kernel that does not compile must not pass as the CPU's.
+fn strict_gpu() -> Option<Engine> {
+    let mut gpu = common::gpu_engine()?;
+    gpu.set_cpu_fallback(false);
+    Some(gpu)
+}
+
 #[test]
 fn tiled_kernels_match_the_cpu_at_awkward_sizes() {
-    let Some(mut gpu) = gpu_engine() else { return };
+    let Some(mut gpu) = strict_gpu() else { return };
     let mut cpu = Engine::cpu();
     for &(op, tol) in CASES {
         let p = plan(&format!("(seed: 5, steps: [(name: \"s\", op: {op})])"));
@@ -84,7 +94,7 @@ fn the_widest_packed_disk_sums_a_white_span_exactly() {
     // At radius 63 every span of a white frame sums to 255 * 127 = 32385,
     // the most that 15 bits hold; two more pixels per span (radius 64,
     // 32895) must take the three-word layout. Both stay white.
-    let Some(mut gpu) = gpu_engine() else { return };
+    let Some(mut gpu) = strict_gpu() else { return };
     let mut cpu = Engine::cpu();
     let mut input = test_frame(300, 40);
     for p in input.pixels_mut() {
@@ -110,7 +120,7 @@ fn wide_gaussians_count_every_tap_once_on_stripes() {
     // channel blur to mid-gray, where that pushes the rounding two levels
     // from the CPU's. Rows of 1025 and 2100 (the second chunk holds most of
     // some outputs' taps); columns striped the other way for the column pass.
-    let Some(mut gpu) = gpu_engine() else { return };
+    let Some(mut gpu) = strict_gpu() else { return };
     let mut cpu = Engine::cpu();
     let stripes = |w: u32, h: u32, across: bool| {
         let mut f = test_frame(w, h);

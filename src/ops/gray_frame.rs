@@ -2,7 +2,8 @@
 //! to RGBA on decode, and ops that treat channels apart (`noise`,
 //! `chromatic_aberration`) must not turn them into colour. Twin:
 //! `shaders/gray_frame.wgsl`, which leaves a flag in a scratch word (1 when
-//! some pixel has colour) for the op's own pass to read.
+//! some pixel has colour) for the op's own pass to read; noise's shader
+//! checks as it goes instead (`shaders/noise.wgsl`).
 
 use rayon::prelude::*;
 

@@ -5,8 +5,8 @@
 //! `convolve`, edges reflect). Only the taps with a non-zero weight are
 //! kept, about two per kernel row, so the cost is linear in `k`, not `k²`.
 //! The taps are computed once per frame on the CPU and handed to the
-//! shader as data. Alpha is left unblurred, unlike the reference. Twin:
-//! `shaders/motion_blur.wgsl`.
+//! shader as data, in chunks of four adjacent columns. Alpha is left
+//! unblurred, unlike the reference. Twin: `shaders/motion_blur.wgsl`.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -51,13 +51,11 @@ impl OpParams for MotionBlur {
 }
 
 /// One non-zero weight: the output at (x, y) adds `w · input(x + dx, y + dy)`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tap {
     pub dx: i32,
     pub dy: i32,
     pub w: f32,
-    pad: u32,
 }
 
 /// Sine and cosine, exact at the right angles so that 90° gives a vertical
@@ -105,7 +103,6 @@ pub fn taps(size: u32, angle: f64) -> Vec<Tap> {
             dx: 0,
             dy: 0,
             w: 1.0,
-            pad: 0,
         }];
     }
     let half = (k / 2) as i32;
@@ -115,7 +112,6 @@ pub fn taps(size: u32, angle: f64) -> Vec<Tap> {
             dx: half - j as i32,
             dy: half - i as i32,
             w: (w / sum) as f32,
-            pad: 0,
         })
         .collect()
 }
@@ -236,7 +232,7 @@ avx2_twin!(blur_band => blur_band_inner(
 
 /// Output rows `y0..` of `band`: for each row and channel, the taps in
 /// order, each adding `w ·` its shifted source run to the row's sums: the
-/// same sums in the same order as the shader's per-pixel loop.
+/// same sums in the same order as the shader's.
 #[inline(always)]
 fn blur_band_inner(
     src: &Frame,
@@ -317,6 +313,7 @@ impl Op for MotionBlur {
             reach_x,
             reach_y,
         };
+        let (chunks, ranges) = chunks(&taps, reach_y);
         GpuWork {
             scratch: vec![],
             passes: vec![GpuPass {
@@ -324,28 +321,50 @@ impl Op for MotionBlur {
                 entry: "main",
                 bindings: vec![
                     (0, Binding::uniform(&u)),
-                    (1, Binding::data(&taps)),
+                    (1, Binding::data(&chunks)),
                     (2, Binding::Input(0)),
                     (3, Binding::Output),
-                    (4, Binding::data(&row_ranges(&taps, reach_y))),
+                    (4, Binding::data(&ranges)),
                 ],
-                // Blocks of 1024 columns by 4 rows (the shader's COLS, ROWS).
-                workgroups: [out.width.div_ceil(1024), out.height.div_ceil(4), 1],
+                // Blocks of 160 columns by 8 rows (the shader's COLS, ROWS).
+                workgroups: [out.width.div_ceil(160), out.height.div_ceil(8), 1],
             }],
         }
     }
 }
 
-/// For each kernel row `dy` in `-reach_y..=reach_y`, the taps on it as
-/// `[start, end)` into `taps`: the list runs row by row, `dy` falling.
-fn row_ranges(taps: &[Tap], reach_y: i32) -> Vec<[u32; 2]> {
-    (-reach_y..=reach_y)
-        .map(|dy| {
-            let start = taps.iter().take_while(|t| t.dy > dy).count();
-            let len = taps[start..].iter().take_while(|t| t.dy == dy).count();
-            [start as u32, (start + len) as u32]
-        })
-        .collect()
+/// Up to four taps of one kernel row on adjacent columns, the shader's unit
+/// of work: weights for `dx = d, d - 1, d - 2, d - 3` in that order (the
+/// tap list's), 0 where the row has no tap.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+struct Chunk {
+    w: [f32; 4],
+    d: i32,
+    pad: [u32; 3],
+}
+
+/// The taps as chunks, in the list's order, and for each kernel row `dy` in
+/// `-reach_y..=reach_y` its chunks as `[start, end)` into them.
+fn chunks(taps: &[Tap], reach_y: i32) -> (Vec<Chunk>, Vec<[u32; 2]>) {
+    let mut chunks = Vec::new();
+    let mut ranges = vec![[0u32; 2]; (2 * reach_y + 1) as usize];
+    for row in taps.chunk_by(|a, b| a.dy == b.dy) {
+        let start = chunks.len() as u32;
+        let mut rest = row;
+        while let [first, ..] = rest {
+            let d = first.dx;
+            let n = rest.iter().take_while(|t| d - t.dx < 4).count();
+            let mut w = [0.0; 4];
+            for t in &rest[..n] {
+                w[(d - t.dx) as usize] = t.w;
+            }
+            chunks.push(Chunk { w, d, pad: [0; 3] });
+            rest = &rest[n..];
+        }
+        ranges[(row[0].dy + reach_y) as usize] = [start, chunks.len() as u32];
+    }
+    (chunks, ranges)
 }
 
 #[cfg(test)]
@@ -506,28 +525,41 @@ mod tests {
     }
 
     #[test]
-    fn row_ranges_hold_every_tap_of_their_row_and_fit_the_shader() {
+    fn chunks_hold_every_tap_once_in_order_and_fit_the_shader() {
         for (k, angle) in [
             (1, 0.0),
             (7, 0.0),
             (31, 30.0),
             (31, 217.5),
+            (100, 0.0),
             (100, 45.0),
             (100, 90.0),
         ] {
             let taps = taps(k, angle);
             let (rx, ry) = reach(&taps);
-            // The shader's SPAN holds 1024 columns and 64 each side.
-            assert!(rx <= 64, "k {k} at {angle}: reach {rx}");
-            let ranges = row_ranges(&taps, ry);
+            // The shader's SPAN holds a block row and 50 columns each side.
+            assert!(rx <= 50, "k {k} at {angle}: reach {rx}");
+            let (chunks, ranges) = chunks(&taps, ry);
             assert_eq!(ranges.len(), (2 * ry + 1) as usize);
-            let mut seen = 0;
-            for (dy, [start, end]) in (-ry..=ry).zip(ranges) {
-                let row = &taps[start as usize..end as usize];
-                assert!(row.iter().all(|t| t.dy == dy), "k {k} at {angle}, dy {dy}");
-                seen += row.len();
+            // Row by row, dy falling, each chunk's non-zero weights in
+            // order: the tap list again.
+            let mut again = vec![];
+            for dy in (-ry..=ry).rev() {
+                let [start, end] = ranges[(dy + ry) as usize];
+                for c in &chunks[start as usize..end as usize] {
+                    assert!(c.w[0] != 0.0, "k {k} at {angle}: {c:?}");
+                    for (j, &w) in c.w.iter().enumerate() {
+                        if w != 0.0 {
+                            again.push(Tap {
+                                dx: c.d - j as i32,
+                                dy,
+                                w,
+                            });
+                        }
+                    }
+                }
             }
-            assert_eq!(seen, taps.len(), "k {k} at {angle}");
+            assert_eq!(again, taps, "k {k} at {angle}");
         }
     }
 

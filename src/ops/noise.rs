@@ -7,8 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::gray_frame::{gray_guarded, is_gray};
-use super::{Allowed, Binding, FrameCtx, GpuWork, Op, OpParams, Param, ParamError, par_rows};
+use super::gray_frame::is_gray;
+use super::{
+    Allowed, Binding, FrameCtx, GpuPass, GpuWork, Op, OpParams, Param, ParamError, par_rows,
+};
 use crate::frame::{Frame, Size, pack_rgb, unpack_rgba};
 use crate::rng::{RngKey, gaussian_pair, unit_f32};
 
@@ -191,9 +193,40 @@ impl Op for Noise {
             scale: self.scale(),
             key: ctx.key.0,
         };
-        gray_guarded("noise", inputs[0], out, Binding::uniform(&u))
+        let bindings = || {
+            vec![
+                (0, Binding::uniform(&u)),
+                (1, Binding::Input(0)),
+                (2, Binding::Output),
+                (3, Binding::Scratch(0)),
+            ]
+        };
+        // `main` works in blocks of 16x64 pixels and leaves one word per
+        // block; `gray` writes the frame again only when none saw colour.
+        let blocks = [out.width.div_ceil(16), out.height.div_ceil(64), 1];
+        GpuWork {
+            scratch: vec![4 * u64::from(blocks[0] * blocks[1])],
+            passes: vec![
+                GpuPass {
+                    shader: "noise",
+                    entry: "main",
+                    bindings: bindings(),
+                    workgroups: blocks,
+                },
+                GpuPass {
+                    shader: "noise",
+                    entry: "gray",
+                    bindings: bindings(),
+                    workgroups: [GRAY_GROUPS, 1, 1],
+                },
+            ],
+        }
     }
 }
+
+/// Workgroups of the `gray` pass: on a colour frame each reads every word
+/// and stops, so few; on a gray one they share the frame.
+const GRAY_GROUPS: u32 = 128;
 
 #[cfg(test)]
 mod tests {
