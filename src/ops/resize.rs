@@ -100,37 +100,25 @@ pub fn axis(input: u32, output: u32, filter: Filter) -> Axis {
     }
     let filterscale = scale.max(1.0);
     let support = filter.support() * filterscale;
-    let most = support.ceil() as usize * 2 + 1;
-    let windows: Vec<(u32, Vec<f64>)> = (0..output)
-        .map(|i| {
-            let center = (f64::from(i) + 0.5) * scale;
-            let lo = ((center - support + 0.5) as i64).max(0);
-            let hi = ((center + support + 0.5) as i64).min(i64::from(input));
-            let raw: Vec<f64> = (lo..hi)
-                .take(most)
-                .map(|x| filter.weight((x as f64 - center + 0.5) / filterscale))
-                .collect();
-            (lo as u32, raw)
-        })
-        .collect();
-    // As many taps as the longest window, not Pillow's bound on it: a
-    // halving's box reads 2, not 3. The weights are Pillow's either way.
-    let taps = windows
-        .iter()
-        .map(|(_, raw)| raw.len())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let mut weights = vec![0f32; output as usize * taps];
-    for (row, (_, raw)) in weights.chunks_mut(taps).zip(&windows) {
+    let taps = support.ceil() as u32 * 2 + 1;
+    let mut starts = Vec::with_capacity(output as usize);
+    let mut weights = vec![0f32; output as usize * taps as usize];
+    for (i, row) in weights.chunks_mut(taps as usize).enumerate() {
+        let center = (i as f64 + 0.5) * scale;
+        let lo = ((center - support + 0.5) as i64).max(0);
+        let hi = ((center + support + 0.5) as i64).min(i64::from(input));
+        let raw: Vec<f64> = (lo..hi)
+            .take(taps as usize)
+            .map(|x| filter.weight((x as f64 - center + 0.5) / filterscale))
+            .collect();
         let sum: f64 = raw.iter().sum();
-        for (w, r) in row.iter_mut().zip(raw) {
+        for (w, r) in row.iter_mut().zip(&raw) {
             *w = if sum == 0.0 { 0.0 } else { (r / sum) as f32 };
         }
+        starts.push(lo as u32);
     }
-    let starts = windows.iter().map(|&(lo, _)| lo).collect();
     Axis {
-        taps: taps as u32,
+        taps,
         starts,
         weights,
     }
@@ -138,11 +126,39 @@ pub fn axis(input: u32, output: u32, filter: Filter) -> Axis {
 
 /// Resamples `src` into `out` (already sized): rows into f32, then columns
 /// back to 8 bits, as the two WGSL passes do.
+impl Axis {
+    /// The same sums without the tap columns that are 0 for every output:
+    /// Pillow's bound on a window is one more than a halving's box (2) or
+    /// bicubic (8) reads. The CPU's loops go a tap at a time, so a zero
+    /// tap costs it a term; the GPU keeps the bound, as its tables were
+    /// measured slower with the shorter count (BENCHMARKS.md, 2026-12-04).
+    fn trimmed(self) -> Axis {
+        let taps = self.taps as usize;
+        let used = (0..taps)
+            .rev()
+            .find(|&t| self.weights.chunks(taps).any(|w| w[t] != 0.0))
+            .map_or(1, |t| t + 1);
+        if used == taps {
+            return self;
+        }
+        let weights = self
+            .weights
+            .chunks(taps)
+            .flat_map(|w| w[..used].to_vec())
+            .collect();
+        Axis {
+            taps: used as u32,
+            starts: self.starts,
+            weights,
+        }
+    }
+}
+
 pub fn resample(src: &Frame, out: &mut Frame, filter: Filter) {
     let (iw, ih) = (src.width() as usize, src.height() as usize);
     let (ow, oh) = (out.width(), out.height());
-    let ax = axis(iw as u32, ow, filter);
-    let ay = axis(ih as u32, oh, filter);
+    let ax = axis(iw as u32, ow, filter).trimmed();
+    let ay = axis(ih as u32, oh, filter).trimmed();
     let ow = ow as usize;
 
     if ax.taps == 1 && ay.taps == 1 {
