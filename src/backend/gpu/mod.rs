@@ -404,12 +404,21 @@ impl GpuBackend {
             .ok_or_else(|| GpuError::Wgpu(format!("no shader named {shader}")))?;
         let pipeline = self
             .checked(|| {
-                let module = self
-                    .device
-                    .create_shader_module(wgpu::ShaderModuleDescriptor {
-                        label: Some(shader),
-                        source: wgpu::ShaderSource::Wgsl(source.into()),
-                    });
+                let desc = wgpu::ShaderModuleDescriptor {
+                    label: Some(shader),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                };
+                // wgpu guards every loop with a counter, in case a shader
+                // never ends; the counters cost 4-22% of the loop-heavy
+                // kernels on the H200 (BENCHMARKS.md, 2026-12-04, third
+                // sitting). SAFETY: our shaders are our own, and each loop
+                // counts to a bound computed from validated parameters or
+                // frame sizes (which the engine checks against the device's
+                // limits), so none runs forever and no counter wraps. All
+                // other checks stay on.
+                let mut checks = wgpu::ShaderRuntimeChecks::checked();
+                checks.force_loop_bounding = false;
+                let module = unsafe { self.device.create_shader_module_trusted(desc, checks) };
                 self.device
                     .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                         label: Some(entry),
