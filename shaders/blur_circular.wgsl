@@ -1,6 +1,8 @@
 // Disk blur by spans: `prefix` writes each row's colour prefix sums over
 // the row padded by `radius` reflected pixels; `disk` adds one span per disk
 // row, two reads each, and divides with rounding. Integer sums: exact.
+// Radii up to 6 take `tile` instead (at the end), one pass that keeps its
+// block's prefix sums in workgroup memory.
 // Twin: src/ops/blur_circular.rs (which lays its sums out as three planes:
 // the means are the same).
 //
@@ -261,4 +263,113 @@ fn disk_wide(@builtin(global_invocation_id) id: vec3<u32>) {
     finish(x, y + 4u, a1);
     finish(x, y + 8u, a2);
     finish(x, y + 12u, a3);
+}
+
+// Radii up to TILE_RADIUS in one pass, with no scratch frame: a workgroup
+// makes a block of 32x32 outputs from its (32 + 2r)-square source block,
+// whose row prefix sums it keeps in workgroup memory. A span sum of at most
+// 44 pixels fits 16 bits, so red and green share a word with no guard bits.
+const TILE_RADIUS: u32 = 6u;
+const BLOCK: u32 = 32u;
+// Source block side at most, and entries a row (one more: entry 0 is 0).
+const SIDE: u32 = 44u;
+const ROW: u32 = 45u;
+// Each row's 44 entries are scanned as four runs of 11.
+const RUN: u32 = 11u;
+
+var<workgroup> tile_sums: array<vec2<u32>, 1980>;
+var<workgroup> run_carry: array<vec2<u32>, 176>;
+
+// One span of padded row entry `row`, as the three channels' sums.
+fn tile_span(row: u32, lo: u32, hi: u32) -> vec3<u32> {
+    let a = tile_sums[row + hi];
+    let b = tile_sums[row + lo];
+    let rg = a.x - b.x;
+    return vec3<u32>(rg & 0xffffu, rg >> 16u, a.y - b.y);
+}
+
+@compute @workgroup_size(256)
+fn tile(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let r = u.radius;
+    let side = BLOCK + 2u * r;
+    let x0 = i32(wg.x * BLOCK) - i32(r);
+    let y0 = i32(wg.y * BLOCK) - i32(r);
+    let w = i32(u.width);
+    let h = i32(u.height);
+    // Source pixels, reflected at the frame's edges, after entry 0 of
+    // their row: four rows at a time, a column a thread.
+    let i = li % 64u;
+    if (i < side) {
+        var sx = x0 + i32(i);
+        if (sx < 0 || sx >= w) {
+            sx = reflect_index(sx, w);
+        }
+        for (var j = li / 64u; j < side; j += 4u) {
+            var sy = y0 + i32(j);
+            if (sy < 0 || sy >= h) {
+                sy = reflect_index(sy, h);
+            }
+            let c = rgb(src[u32(sy) * u.width + u32(sx)]);
+            tile_sums[j * ROW + 1u + i] = vec2<u32>(c.x | (c.y << 16u), c.z);
+        }
+    }
+    if (li < SIDE) {
+        tile_sums[li * ROW] = vec2<u32>(0u);
+    }
+    workgroupBarrier();
+    // Each run's own prefix sums, then each run's carry from the runs
+    // before it in its row, then the carries added.
+    let j = li / 4u;
+    let k = li % 4u;
+    let first = j * ROW + 1u + k * RUN;
+    if (li < 4u * SIDE) {
+        var s = vec2<u32>(0u);
+        for (var e = 0u; e < RUN; e++) {
+            s += tile_sums[first + e];
+            tile_sums[first + e] = s;
+        }
+    }
+    workgroupBarrier();
+    if (li < 4u * SIDE) {
+        var c = vec2<u32>(0u);
+        for (var q = 0u; q < k; q++) {
+            c += tile_sums[j * ROW + (q + 1u) * RUN];
+        }
+        run_carry[li] = c;
+    }
+    workgroupBarrier();
+    if (li < 4u * SIDE && k > 0u) {
+        let c = run_carry[li];
+        for (var e = 0u; e < RUN; e++) {
+            tile_sums[first + e] += c;
+        }
+    }
+    workgroupBarrier();
+    // Four outputs a thread, rows 8 apart, so that a warp reads 32
+    // adjacent entries of one row.
+    let x = li % BLOCK;
+    let ry = li / BLOCK;
+    var a0 = vec3<u32>(0u);
+    var a1 = vec3<u32>(0u);
+    var a2 = vec3<u32>(0u);
+    var a3 = vec3<u32>(0u);
+    for (var d = 0u; d <= 2u * r; d++) {
+        let hw = spans[d];
+        let lo = x + r - hw;
+        let hi = x + r + hw + 1u;
+        let row = (ry + d) * ROW;
+        a0 += tile_span(row, lo, hi);
+        a1 += tile_span(row + 8u * ROW, lo, hi);
+        a2 += tile_span(row + 16u * ROW, lo, hi);
+        a3 += tile_span(row + 24u * ROW, lo, hi);
+    }
+    let ox = wg.x * BLOCK + x;
+    let oy = wg.y * BLOCK + ry;
+    finish(ox, oy, a0);
+    finish(ox, oy + 8u, a1);
+    finish(ox, oy + 16u, a2);
+    finish(ox, oy + 24u, a3);
 }

@@ -243,8 +243,16 @@ fn disk_sums_agree_exactly_across_scan_tiles_and_folds() {
     let mut cpu = Engine::cpu();
     // The GPU scans a row 256 padded pixels at a time: rows of 618 and 464
     // padded pixels carry across tiles; radius 200 on 64 pixels folds the
-    // reflection several times.
-    for (w, h, r) in [(600, 23, 9), (64, 64, 200), (257, 5, 0), (1, 40, 3)] {
+    // reflection several times. Radii up to 6 take the one-pass kernel of
+    // 32x32 blocks: 33 and 70 pixels end in partial blocks.
+    for (w, h, r) in [
+        (600, 23, 9),
+        (64, 64, 200),
+        (257, 5, 0),
+        (1, 40, 3),
+        (70, 33, 6),
+        (33, 70, 5),
+    ] {
         let p = one_step(&format!("blur_circular(radius: {r})"));
         let input = test_frame(w, h);
         let a = cpu.run_frame(&p, &input, 0).unwrap().remove(0);

@@ -332,6 +332,23 @@ impl Op for BlurCircular {
             radius: self.radius,
             count: half.iter().map(|h| 2 * h + 1).sum(),
         };
+        if self.radius <= TILE_RADIUS {
+            return GpuWork {
+                scratch: vec![],
+                passes: vec![GpuPass {
+                    shader: "blur_circular",
+                    entry: "tile",
+                    bindings: vec![
+                        (0, Binding::uniform(&u)),
+                        (1, Binding::Input(0)),
+                        (4, Binding::data(&half)),
+                        (5, Binding::Output),
+                    ],
+                    // Blocks of 32x32 outputs.
+                    workgroups: [out.width.div_ceil(32), out.height.div_ceil(32), 1],
+                }],
+            };
+        }
         // Two words an entry while a span's sum fits 15 bits, else three
         // (the CPU keeps three).
         let narrow = self.radius <= NARROW_RADIUS;
@@ -370,6 +387,11 @@ impl Op for BlurCircular {
         }
     }
 }
+
+/// The largest radius that the shader's one-pass `tile` entry takes: its
+/// workgroup keeps a 44x44 block of row prefix sums in workgroup memory
+/// (16 KB), and skips the scratch frame's round trip through memory.
+const TILE_RADIUS: u32 = 6;
 
 /// The largest radius whose spans (at most `2r + 1` pixels of 255) sum
 /// below 2^15, so that the shader packs two channels in a word with a
