@@ -2,19 +2,23 @@
 // two per kernel row); each adds w * src(x + dx, y + dy), edges reflect,
 // alpha kept. Twin: src/ops/motion_blur.rs.
 //
-// A workgroup computes a block of 160 columns by 8 rows, one warp-sized
-// group of threads a row, each thread five adjacent columns. The block's
+// A workgroup computes a block of 288 columns by 8 rows, one warp-sized
+// group of threads a row, each thread nine adjacent columns (an odd count,
+// so that the 32 lanes' shared reads fall in 32 different banks). The block's
 // source rows go through shared memory one at a time, as three f32 colour
 // planes, bottom up, each pixel loaded and unpacked once per block; two
 // buffers take turns, so one barrier a row suffices, and a row's pixels
 // are fetched while the row before is in use. Small blocks of one row per
 // group keep many warps on each multiprocessor to hide the latency of
 // barriers and reads: at k 31 on the H200, blocks of 960x4 outputs with
-// four rows a thread took 117 us, 160x4 one row a group 94, 160x8 85.
+// four rows a thread took 117 us, 160x4 one row a group 94, 160x8 85;
+// nine columns a thread (288x8) 80.7, seven (224x8) 85.5, and 288x16
+// with 512 threads 83.0, all with wgpu's loop counters (288x8 takes 73.7
+// without them).
 //
 // The taps come in chunks of up to four on adjacent columns of one kernel
-// row: a thread reads the eight values its five columns need of a chunk
-// once per plane and makes twenty multiply-adds of them (one shared read
+// row: a thread reads the twelve values its nine columns need of a chunk
+// once per plane and makes 36 multiply-adds of them (one shared read
 // per multiply-add when taps went one at a time). Source row r is kernel
 // row dy = r - y of output row y, and going up visits every output's
 // kernel rows in the order of the tap list (dy falling), a chunk's taps in
@@ -48,25 +52,29 @@ struct Chunk {
 const LANES: u32 = 32u;
 const ROWS: u32 = 8u;
 const THREADS: u32 = 256u;
-const COLS: u32 = 160u;
+const COLS: u32 = 288u;
 // Zeros before the span: a chunk's lowest columns may lie up to three
 // left of the reach, with zero weights, and 0 * 0 adds nothing.
 const PAD: u32 = 3u;
 // PAD, then a block row and reach_x (at most 50, k 100) each side; a
-// thread fetches three of its pixels a row.
-const SPAN: u32 = 263u;
+// thread fetches two of its pixels a row.
+const SPAN: u32 = 391u;
 
 // Two buffers of three planes (red, green, blue) of SPAN f32s each, as u32
 // bits so that the packed output can be staged here too.
-var<workgroup> rows: array<u32, 1578>;
+var<workgroup> rows: array<u32, 2346>;
 
-// A thread's five sums.
+// A thread's nine sums.
 struct Sums {
     s0: vec3<f32>,
     s1: vec3<f32>,
     s2: vec3<f32>,
     s3: vec3<f32>,
     s4: vec3<f32>,
+    s5: vec3<f32>,
+    s6: vec3<f32>,
+    s7: vec3<f32>,
+    s8: vec3<f32>,
 }
 
 fn source_row(r: i32) -> u32 {
@@ -120,9 +128,9 @@ fn add_row(acc: ptr<function, Sums>, dy: i32, buf: u32, lane: u32) {
     for (var k = range.x; k < range.y; k++) {
         let c = chunks[k];
         let w = c.w;
-        // v_m is column 5 lane + m + d - 3: output column 5 lane + i takes
+        // v_m is column 9 lane + m + d - 3: output column 9 lane + i takes
         // tap j (dx = d - j) from v_(i - j + 3).
-        let b = buf + PAD + 5u * lane + u32(u.reach_x + c.d - 3);
+        let b = buf + PAD + 9u * lane + u32(u.reach_x + c.d - 3);
         let v0 = texel(b);
         let v1 = texel(b + 1u);
         let v2 = texel(b + 2u);
@@ -131,6 +139,10 @@ fn add_row(acc: ptr<function, Sums>, dy: i32, buf: u32, lane: u32) {
         let v5 = texel(b + 5u);
         let v6 = texel(b + 6u);
         let v7 = texel(b + 7u);
+        let v8 = texel(b + 8u);
+        let v9 = texel(b + 9u);
+        let v10 = texel(b + 10u);
+        let v11 = texel(b + 11u);
         var s = *acc;
         s.s0 += w.x * v3;
         s.s0 += w.y * v2;
@@ -152,6 +164,22 @@ fn add_row(acc: ptr<function, Sums>, dy: i32, buf: u32, lane: u32) {
         s.s4 += w.y * v6;
         s.s4 += w.z * v5;
         s.s4 += w.w * v4;
+        s.s5 += w.x * v8;
+        s.s5 += w.y * v7;
+        s.s5 += w.z * v6;
+        s.s5 += w.w * v5;
+        s.s6 += w.x * v9;
+        s.s6 += w.y * v8;
+        s.s6 += w.z * v7;
+        s.s6 += w.w * v6;
+        s.s7 += w.x * v10;
+        s.s7 += w.y * v9;
+        s.s7 += w.z * v8;
+        s.s7 += w.w * v7;
+        s.s8 += w.x * v11;
+        s.s8 += w.y * v10;
+        s.s8 += w.z * v9;
+        s.s8 += w.w * v8;
         *acc = s;
     }
 }
@@ -170,7 +198,7 @@ fn main(
 ) {
     let x0 = wg.x * COLS;
     let y0 = i32(wg.y * ROWS);
-    // Output row y0 + q, columns 5 lane ..= 5 lane + 4 of the block; q is
+    // Output row y0 + q, columns 9 lane ..= 9 lane + 8 of the block; q is
     // the same for a whole warp.
     let q = li / LANES;
     let lane = li % LANES;
@@ -181,19 +209,16 @@ fn main(
     var sy = source_row(bottom);
     var p0 = fetch(sy, x0, li, span);
     var p1 = fetch(sy, x0, li + THREADS, span);
-    var p2 = fetch(sy, x0, li + 2u * THREADS, span);
     var buf = 0u;
     for (var r = bottom; r >= top; r--) {
         // Everyone passed the last barrier, so is done with this buffer's
         // row of two turns ago.
         keep(buf, li, span, p0);
         keep(buf, li + THREADS, span, p1);
-        keep(buf, li + 2u * THREADS, span, p2);
         if (r > top) {
             sy = source_row(r - 1);
             p0 = fetch(sy, x0, li, span);
             p1 = fetch(sy, x0, li + THREADS, span);
-            p2 = fetch(sy, x0, li + 2u * THREADS, span);
         }
         workgroupBarrier();
         add_row(&acc, r - y0 - i32(q), buf, lane);
@@ -202,12 +227,16 @@ fn main(
     // Packed outputs staged row by row, written back in column order, so
     // that the stores coalesce.
     workgroupBarrier();
-    let at = q * COLS + 5u * lane;
+    let at = q * COLS + 9u * lane;
     rows[at] = pack_rgb(acc.s0);
     rows[at + 1u] = pack_rgb(acc.s1);
     rows[at + 2u] = pack_rgb(acc.s2);
     rows[at + 3u] = pack_rgb(acc.s3);
     rows[at + 4u] = pack_rgb(acc.s4);
+    rows[at + 5u] = pack_rgb(acc.s5);
+    rows[at + 6u] = pack_rgb(acc.s6);
+    rows[at + 7u] = pack_rgb(acc.s7);
+    rows[at + 8u] = pack_rgb(acc.s8);
     workgroupBarrier();
     for (var e = li; e < ROWS * COLS; e += THREADS) {
         let x = x0 + e % COLS;

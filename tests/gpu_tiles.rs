@@ -1,9 +1,9 @@
 //! The tiled GPU kernels at sizes that stress their tiles: one pixel,
-//! frames narrower or shorter than a workgroup, sides one past a block (1024
-//! columns for the Gaussian's rows, 160 for motion_blur, 16 rows for most
-//! column work, groups of four rows or columns), kernels larger than the
-//! frame and wider than one shared-memory chunk. CPU and GPU on the same
-//! input.
+//! frames narrower or shorter than a workgroup, sides one past a block
+//! (1024 columns for the Gaussian's rows, 288 for motion_blur, 32 for small
+//! disks, 16 rows for most column work, groups of four rows or columns),
+//! kernels larger than the frame and wider than one shared-memory chunk.
+//! CPU and GPU on the same input.
 
 mod common;
 
@@ -16,7 +16,7 @@ const SIZES: &[(u32, u32)] = &[
     (300, 7),
     (257, 259),
     (1025, 5),
-    (161, 9),
+    (289, 9),
     (2100, 3),
     (3, 70),
 ];

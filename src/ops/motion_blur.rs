@@ -326,12 +326,16 @@ impl Op for MotionBlur {
                     (3, Binding::Output),
                     (4, Binding::data(&ranges)),
                 ],
-                // Blocks of 160 columns by 8 rows (the shader's COLS, ROWS).
-                workgroups: [out.width.div_ceil(160), out.height.div_ceil(8), 1],
+                // Blocks of BLOCK_COLS columns by 8 rows (the shader's COLS, ROWS).
+                workgroups: [out.width.div_ceil(BLOCK_COLS), out.height.div_ceil(8), 1],
             }],
         }
     }
 }
+
+/// Columns of a shader workgroup's block: 32 threads a row, each making
+/// nine adjacent columns (the shader's COLS).
+const BLOCK_COLS: u32 = 288;
 
 /// Up to four taps of one kernel row on adjacent columns, the shader's unit
 /// of work: weights for `dx = d, d - 1, d - 2, d - 3` in that order (the
